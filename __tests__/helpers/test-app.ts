@@ -1,0 +1,50 @@
+import { startApp, type AppOptions, type RunningApp } from '../../server/app';
+import { loadConfig } from '../../server/config';
+
+export const EDITOR_TOKEN = 'test-editor-token-0123456789';
+
+/** Starts the embedded app on a free loopback port with a known editor token. */
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<RunningApp> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN}`, ...env });
+  return startApp(config, { demo: false, ...options });
+}
+
+export interface ApiResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A small HTTP client for the API, authenticated as the test editor unless told otherwise. */
+export function api(app: RunningApp, token: string | null = EDITOR_TOKEN) {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> => {
+    const res = await fetch(`${app.url}${path}`, {
+      method,
+      headers: {
+        ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, body: text === '' ? null : (JSON.parse(text) as unknown) };
+  };
+  return {
+    call,
+    get: (path: string, headers?: Record<string, string>) => call('GET', path, undefined, headers),
+    post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
+    patch: (path: string, body: unknown) => call('PATCH', path, body),
+    delete: (path: string) => call('DELETE', path),
+    createFeed: async (id: string, extra: Record<string, unknown> = {}) => {
+      const res = await call('POST', '/v1/feeds', { id, title: `Live updates: ${id}`, ...extra });
+      if (res.status !== 201) throw new Error(`createFeed ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res;
+    },
+    postEntry: async (feed: string, headline: string, extra: Record<string, unknown> = {}) => {
+      const res = await call('POST', `/v1/feeds/${feed}/entries`, { headline, body: `<p>${headline}</p>`, ...extra });
+      if (res.status !== 201) throw new Error(`postEntry ${feed}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body as { entry: { id: string; headline: string }; seq: number };
+    },
+  };
+}

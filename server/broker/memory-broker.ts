@@ -1,0 +1,49 @@
+import type { FeedEvent } from '../domain/types';
+import type { Broker, BrokerHandlers, BrokerSubscription } from './broker';
+
+/** The embedded broker: one process, so nothing is ever lost and `resync` never fires. */
+export class MemoryBroker implements Broker {
+  private readonly subscribers = new Map<string, Set<BrokerHandlers>>();
+  private closed = false;
+
+  constructor(private readonly onHandlerError: (err: unknown) => void) {}
+
+  async publish(event: FeedEvent): Promise<void> {
+    if (this.closed) return;
+    const handlers = this.subscribers.get(event.feed);
+    if (handlers === undefined) return;
+    // Snapshot the set now so a handler subscribed after this publish doesn't get it.
+    const targets = [...handlers];
+    queueMicrotask(() => {
+      for (const h of targets) {
+        if (!handlers.has(h)) continue;
+        try {
+          h.event(event);
+        } catch (err) {
+          this.onHandlerError(err);
+        }
+      }
+    });
+  }
+
+  async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {
+    let set = this.subscribers.get(feedId);
+    if (set === undefined) {
+      set = new Set();
+      this.subscribers.set(feedId, set);
+    }
+    set.add(handlers);
+    const owner = set;
+    return {
+      unsubscribe: async () => {
+        owner.delete(handlers);
+        if (owner.size === 0 && this.subscribers.get(feedId) === owner) this.subscribers.delete(feedId);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.subscribers.clear();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Configuration, read once from the environment by `loadConfig`. Nothing else in the
+ * server reads `process.env`. Every bad value is reported at once, in one error.
+ */
+import { isIP } from 'node:net';
+
+export interface EditorToken {
+  /** Recorded with every change the token makes, as the actor. */
+  readonly name: string;
+  readonly token: string;
+}
+
+export interface Config {
+  /** `PORT`, default 8080; 0 picks a free port. */
+  readonly port: number;
+  /** `HOST`, default 127.0.0.1 (set 0.0.0.0 to listen on every interface, e.g. in a container). */
+  readonly host: string;
+  /** `REDIS_URL`; null selects the embedded in-memory store and broker. */
+  readonly redisUrl: string | null;
+  /** `LIVELINE_EDITOR_TOKENS` (`name:token,name:token`); empty means "generate one at start-up". */
+  readonly editorTokens: readonly EditorToken[];
+  /** `LIVELINE_ALLOWED_ORIGINS` (comma-separated origins, or `*`); null allows any Origin. */
+  readonly allowedOrigins: readonly string[] | null;
+  /** `LIVELINE_HISTORY_SIZE`, default 1000: events kept per feed for resume. */
+  readonly historySize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const MIN_TOKEN_LENGTH = 16;
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
+  const problems: string[] = [];
+  const value = (key: string): string | undefined => {
+    const raw = env[key]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+
+  const port = parseIntIn(value('PORT'), 8080, 0, 65535, 'PORT', problems);
+  const host = value('HOST') ?? '127.0.0.1';
+  if (isIP(host) === 0 && host !== 'localhost') problems.push(`HOST: "${host}" is not an IP address or localhost`);
+
+  const redisUrl = value('REDIS_URL') ?? null;
+  if (redisUrl !== null) {
+    if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL: must start with redis:// or rediss://');
+    else problems.push('REDIS_URL: the Redis backend is not available in this build yet; unset it to run in-memory');
+  }
+
+  const editorTokens = parseTokens(value('LIVELINE_EDITOR_TOKENS'), problems);
+  const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
+  const historySize = parseIntIn(value('LIVELINE_HISTORY_SIZE'), 1000, 10, 1_000_000, 'LIVELINE_HISTORY_SIZE', problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ port, host, redisUrl, editorTokens, allowedOrigins, historySize });
+}
+
+function parseIntIn(raw: string | undefined, fallback: number, min: number, max: number, key: string, problems: string[]): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    problems.push(`${key}: "${raw}" must be an integer from ${min} to ${max}`);
+    return fallback;
+  }
+  return n;
+}
+
+function parseTokens(raw: string | undefined, problems: string[]): readonly EditorToken[] {
+  if (raw === undefined) return Object.freeze([]);
+  const tokens: EditorToken[] = [];
+  const names = new Set<string>();
+  for (const [i, pair] of raw.split(',').entries()) {
+    const at = pair.indexOf(':');
+    const name = pair.slice(0, at).trim();
+    const token = pair.slice(at + 1).trim();
+    if (at < 0 || !TOKEN_NAME.test(name)) {
+      problems.push(`LIVELINE_EDITOR_TOKENS: item ${i + 1} must be name:token with a name of letters, digits, _ . -`);
+    } else if (token.length < MIN_TOKEN_LENGTH || /[\s,]/.test(token)) {
+      problems.push(`LIVELINE_EDITOR_TOKENS: the token for "${name}" must be at least ${MIN_TOKEN_LENGTH} characters without spaces`);
+    } else if (names.has(name)) {
+      problems.push(`LIVELINE_EDITOR_TOKENS: the name "${name}" appears twice`);
+    } else {
+      names.add(name);
+      tokens.push(Object.freeze({ name, token }));
+    }
+  }
+  return Object.freeze(tokens);
+}
+
+function parseOrigins(raw: string | undefined, problems: string[]): readonly string[] | null {
+  if (raw === undefined || raw === '*') return null;
+  const origins: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let origin: string | null = null;
+    try {
+      origin = new URL(item).origin;
+    } catch {
+      origin = null;
+    }
+    if (origin === null || origin === 'null' || origin !== item.replace(/\/$/, '')) {
+      problems.push(`LIVELINE_ALLOWED_ORIGINS: "${item}" is not an origin like https://news.example.com`);
+    } else {
+      origins.push(origin);
+    }
+  }
+  return Object.freeze(origins);
+}

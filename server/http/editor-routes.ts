@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import express, { Router, type RequestHandler } from 'express';
+import type { EditorToken } from '../config';
+import { parseEntryPatch, parseFeedPatch, parseNewEntry, parseNewFeed } from '../domain/validate';
+import { AppError } from '../errors';
+import type { FeedStore, IdempotencyRequest } from '../store/feed-store';
+import { actorOf, requireEditor } from './auth';
+import { feedIdParam } from './params';
+
+/** Largest request body an editor may send. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+const ENTRY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+/** POST and PATCH bodies must be JSON: 415 otherwise, 400 when malformed, 413 when too large. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is('application/json')) throw new AppError('unsupported_media_type', 'send the body as Content-Type: application/json');
+  next();
+};
+const parseJson = express.json({ limit: BODY_LIMIT_BYTES, strict: false });
+
+function entryId(raw: string, feed: string): string {
+  if (!ENTRY_ID.test(raw)) throw new AppError('entry_not_found', `no entry "${raw}" in feed "${feed}"`);
+  return raw;
+}
+
+function idempotency(header: string | undefined, input: unknown): IdempotencyRequest | undefined {
+  if (header === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(header)) {
+    throw new AppError('validation_failed', 'Idempotency-Key must be 1-200 printable ASCII characters', { field: 'Idempotency-Key' });
+  }
+  // The validated input, not the raw bytes: the same entry sent with other whitespace is the same request.
+  return { key: header, fingerprint: createHash('sha256').update(JSON.stringify(input)).digest('base64url') };
+}
+
+/** The editor API: every route needs a bearer token; every change goes through the store. */
+export function editorRoutes(store: FeedStore, tokens: readonly EditorToken[]): Router {
+  const r = Router();
+  r.use(requireEditor(tokens));
+
+  r.post('/v1/feeds', requireJson, parseJson, async (req, res) => {
+    const feed = await store.createFeed(parseNewFeed(req.body), { actor: actorOf(res.locals) });
+    res.status(201).location(`/v1/feeds/${feed.id}`).json({ feed });
+  });
+
+  r.patch('/v1/feeds/:feedId', requireJson, parseJson, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    res.json(await store.updateFeed(id, parseFeedPatch(req.body), { actor: actorOf(res.locals) }));
+  });
+
+  r.post('/v1/feeds/:feedId/entries', requireJson, parseJson, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const input = parseNewEntry(req.body);
+    const result = await store.createEntry(id, input, { actor: actorOf(res.locals) }, idempotency(req.get('idempotency-key'), input));
+    if (result.replayed) res.set('Idempotent-Replayed', 'true');
+    res.status(201).location(`/v1/feeds/${id}#entry-${result.entry.id}`).json({ entry: result.entry, seq: result.seq });
+  });
+
+  r.patch('/v1/feeds/:feedId/entries/:entryId', requireJson, parseJson, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const entry = entryId(req.params.entryId as string, id);
+    res.json(await store.updateEntry(id, entry, parseEntryPatch(req.body), { actor: actorOf(res.locals) }));
+  });
+
+  r.delete('/v1/feeds/:feedId/entries/:entryId', async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const entry = entryId(req.params.entryId as string, id);
+    const { seq } = await store.deleteEntry(id, entry, { actor: actorOf(res.locals) });
+    res.json({ id: entry, seq });
+  });
+
+  return r;
+}

@@ -1,0 +1,18 @@
+import { AppError } from '../errors';
+import { FEED_ID_PATTERN } from '../gateway/protocol';
+
+/** A feed id from the path; one that can't exist is simply not found. */
+export function feedIdParam(raw: string | string[] | undefined): string {
+  if (typeof raw !== 'string' || !FEED_ID_PATTERN.test(raw)) throw new AppError('feed_not_found', `no feed "${String(raw)}"`);
+  return raw;
+}
+
+/** An integer query parameter in [min, max]; `fallback` when absent (null: required). */
+export function intParam(raw: unknown, name: string, fallback: number | null, min: number, max: number): number {
+  if (raw === undefined && fallback !== null) return fallback;
+  const n = typeof raw === 'string' && /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new AppError(name === 'since' ? 'invalid_cursor' : 'validation_failed', `"${name}" must be an integer from ${min} to ${max}`, { field: name });
+  }
+  return n;
+}

@@ -1,0 +1,65 @@
+import { Router, type RequestHandler } from 'express';
+import { AppError } from '../errors';
+import { toEventFrame } from '../gateway/protocol';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type FeedStore } from '../store/feed-store';
+import { feedIdParam, intParam } from './params';
+
+const notFound = (id: string): AppError => new AppError('feed_not_found', `no feed "${id}"`);
+
+/** Readers' pages usually live on another origin than Liveline: let them read. */
+export function readerCors(allowedOrigins: readonly string[] | null): RequestHandler {
+  return (req, res, next) => {
+    const origin = req.get('origin');
+    if (allowedOrigins === null) res.set('Access-Control-Allow-Origin', '*');
+    else if (origin !== undefined && allowedOrigins.includes(origin)) res.set({ 'Access-Control-Allow-Origin': origin, Vary: 'Origin' });
+    next();
+  };
+}
+
+/** The reader API: snapshots, older pages, and events since a cursor. No authentication. */
+export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null): Router {
+  const r = Router();
+  const cors = readerCors(allowedOrigins);
+
+  r.get('/v1/feeds/:feedId', cors, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+    const snapshot = await store.snapshot(id, limit);
+    if (snapshot === null) throw notFound(id);
+    // Every change appends an event, so (epoch, seq) names this representation exactly.
+    const etag = `"${snapshot.epoch}-${snapshot.seq}-${limit}"`;
+    res.set({ ETag: etag, 'Cache-Control': 'no-cache' });
+    if (req.get('if-none-match') === etag) {
+      res.status(304).end();
+      return;
+    }
+    res.json(snapshot);
+  });
+
+  r.get('/v1/feeds/:feedId/entries', cors, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
+    const before = req.query.before;
+    if (before !== undefined && typeof before !== 'string') throw new AppError('invalid_cursor', '"before" must be a cursor from nextBefore');
+    const page = await store.listEntries(id, before ?? null, limit);
+    if (page === null) throw notFound(id);
+    res.json(page);
+  });
+
+  r.get('/v1/feeds/:feedId/events', cors, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const since = intParam(req.query.since, 'since', null, 0, Number.MAX_SAFE_INTEGER);
+    const epoch = req.query.epoch;
+    if (epoch !== undefined && typeof epoch !== 'string') throw new AppError('invalid_cursor', '"epoch" must be a string');
+    const result = await store.eventsSince(id, since, epoch);
+    if (result === null) throw notFound(id);
+    if (result.kind === 'reset') {
+      throw new AppError('reset', 'this cursor is outside the retained history: reload the snapshot', {
+        reason: result.reason, seq: result.head.seq, epoch: result.head.epoch,
+      });
+    }
+    res.json({ feed: id, seq: result.head.seq, epoch: result.head.epoch, events: result.events.map(toEventFrame) });
+  });
+
+  return r;
+}

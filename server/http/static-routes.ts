@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Router } from 'express';
+import { AppError } from '../errors';
+import { demoPage } from './demo-page';
+
+const SDK_FILES: Readonly<Record<string, string>> = {
+  'liveline.js': 'liveline.js',
+  'liveline.mjs': 'liveline.mjs',
+};
+
+/** The SDK bundles at /sdk/liveline.js (global `Liveline`) and /sdk/liveline.mjs, and the demo page at `/`. */
+export function staticRoutes(sdkDir: string, demoFeedId: string | null): Router {
+  const r = Router();
+  const cache = new Map<string, Buffer>();
+
+  r.get('/sdk/:file', async (req, res) => {
+    const file = SDK_FILES[req.params.file as string];
+    if (file === undefined) throw new AppError('route_not_found', `no SDK file "${req.params.file}"`);
+    let body = cache.get(file);
+    if (body === undefined) {
+      body = await readFile(join(sdkDir, file)).catch((err: unknown) => {
+        throw new AppError('unavailable', `the SDK is not built (${String(err)}); run: npm run build`);
+      });
+      cache.set(file, body);
+    }
+    res.set({
+      'Content-Type': 'text/javascript; charset=utf-8',
+      'Cache-Control': 'public, max-age=300',
+      'Access-Control-Allow-Origin': '*',
+    });
+    res.send(body);
+  });
+
+  if (demoFeedId !== null) {
+    const page = demoPage(demoFeedId);
+    r.get('/', (_req, res) => {
+      res.type('html').set('Content-Security-Policy', "default-src 'self'; script-src 'self' 'unsafe-inline'; img-src * data:; style-src 'self' 'unsafe-inline'").send(page);
+    });
+  }
+  return r;
+}

@@ -1,0 +1,65 @@
+/**
+ * Process entry: load the config, start the app, print how to use it, and close it on
+ * SIGTERM/SIGINT (a second signal exits at once).
+ */
+import { startApp } from './app';
+import { ConfigError, loadConfig } from './config';
+import { curlLine } from './http/demo-page';
+import { createJsonLogger, errorFields } from './log';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`liveline: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createJsonLogger();
+  const app = await startApp(config, { log });
+
+  const lines = [
+    '',
+    `Liveline is running at ${app.url}`,
+    'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.',
+  ];
+  if (app.demoFeedId !== null) lines.push(`Demo page: ${app.url}/`);
+  if (app.tokenGenerated) {
+    const token = app.editorTokens[0]?.token ?? '';
+    lines.push(
+      `Editor token (generated for this run; set LIVELINE_EDITOR_TOKENS to choose your own): ${token}`,
+      '',
+      'Post an entry:',
+      `export LIVELINE_TOKEN=${token}`,
+    );
+  } else {
+    lines.push('', 'Post an entry (LIVELINE_TOKEN = one of the tokens in LIVELINE_EDITOR_TOKENS):');
+  }
+  if (app.demoFeedId !== null) lines.push(curlLine(app.demoFeedId, app.url));
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+  log.info('listening', { url: app.url });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals > 1) process.exit(1);
+    log.info('shutting down', { signal });
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', errorFields(err));
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`liveline: failed to start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});
