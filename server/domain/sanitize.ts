@@ -24,9 +24,18 @@ const OPTIONS: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
   nonTextTags: ['script', 'style', 'textarea', 'option', 'noscript', 'template', 'iframe', 'object', 'svg', 'math'],
   transformTags: {
-    a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow' }),
+    a: (tagName, attribs) => ({ tagName, attribs: { ...onlyAbsolute(attribs, 'href', /^(https?:\/\/|mailto:|#)/i), rel: 'noopener noreferrer nofollow' } }),
+    // Bodies are shown on other sites' pages, where a relative image URL means nothing.
+    img: (tagName, attribs) => ({ tagName, attribs: onlyAbsolute(attribs, 'src', /^https?:\/\//i) }),
   },
 };
+
+function onlyAbsolute(attribs: sanitizeHtml.Attributes, name: string, allowed: RegExp): sanitizeHtml.Attributes {
+  const value = attribs[name];
+  if (value === undefined || allowed.test(value.trim())) return attribs;
+  const { [name]: _dropped, ...rest } = attribs;
+  return rest;
+}
 
 /** Returns HTML that is safe to insert into a page. Never throws. */
 export function sanitizeBody(html: string): string {

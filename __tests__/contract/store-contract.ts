@@ -1,0 +1,205 @@
+/**
+ * The FeedStore contract, run against every implementation (socket.io's testSuite
+ * pattern): `describeStore('memory', factory)`; the Redis store runs the same suite.
+ */
+import type { Broker } from '../../server/broker/broker';
+import type { FeedEvent } from '../../server/domain/types';
+import { parseNewEntry, parseNewFeed } from '../../server/domain/validate';
+import { AppError } from '../../server/errors';
+import type { FeedStore } from '../../server/store/feed-store';
+
+export interface StoreUnderTest {
+  readonly store: FeedStore;
+  /** The broker the store publishes committed events to. */
+  readonly broker: Broker;
+  close(): Promise<void>;
+}
+
+export type StoreFactory = (options: { historySize: number }) => Promise<StoreUnderTest>;
+
+const ctx = { actor: 'desk' };
+const feedInput = (id: string) => parseNewFeed({ id, title: `Live: ${id}` });
+const entryInput = (headline: string, extra: Record<string, unknown> = {}) => parseNewEntry({ headline, body: `<p>${headline}</p>`, ...extra });
+
+async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await expect(promise).rejects.toBeInstanceOf(AppError);
+  await expect(promise).rejects.toMatchObject({ code });
+}
+
+/** Collects what the broker delivers for a feed. */
+async function listen(broker: Broker, feed: string) {
+  const events: FeedEvent[] = [];
+  let wake: (() => void) | null = null;
+  const sub = await broker.subscribe(feed, {
+    event: (e) => {
+      events.push(e);
+      wake?.();
+    },
+    resync: () => undefined,
+  });
+  return {
+    events,
+    sub,
+    async waitFor(count: number, timeoutMs = 3000): Promise<FeedEvent[]> {
+      const deadline = Date.now() + timeoutMs;
+      while (events.length < count) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`got ${events.length} of ${count} events`);
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, left);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+      return events.slice(0, count);
+    },
+  };
+}
+
+export function describeStore(name: string, factory: StoreFactory): void {
+  describe(`FeedStore contract: ${name}`, () => {
+    let t: StoreUnderTest;
+    let store: FeedStore;
+    let n = 0;
+    let feed: string;
+
+    beforeEach(async () => {
+      t = await factory({ historySize: 5 });
+      store = t.store;
+      n += 1;
+      feed = `feed-${Date.now().toString(36)}-${n}`;
+      await store.createFeed(feedInput(feed), ctx);
+    });
+    afterEach(() => t.close());
+
+    it('creates a feed at seq 0 with an epoch, and refuses a duplicate id', async () => {
+      const head = await store.head(feed);
+      expect(head).toEqual({ seq: 0, epoch: expect.any(String) });
+      expect(await store.getFeed(feed)).toMatchObject({ id: feed, title: `Live: ${feed}`, status: 'live', liveSince: expect.any(String) });
+      await rejectsWith(store.createFeed(feedInput(feed), ctx), 'feed_exists');
+      expect(await store.head(feed)).toEqual(head);
+    });
+
+    it('gives every change the next seq and publishes it, in order, with the actor', async () => {
+      const l = await listen(t.broker, feed);
+      const { entry, seq } = await store.createEntry(feed, entryInput('one'), ctx);
+      expect(seq).toBe(1);
+      const edited = await store.updateEntry(feed, entry.id, { body: '<p>corrected</p>' }, ctx);
+      expect(edited).toMatchObject({ seq: 2, entry: { id: entry.id, body: '<p>corrected</p>', headline: 'one' } });
+      expect((await store.updateFeed(feed, { status: 'ended' }, ctx)).seq).toBe(3);
+      expect((await store.deleteEntry(feed, entry.id, ctx)).seq).toBe(4);
+
+      const events = await l.waitFor(4);
+      const { epoch } = (await store.head(feed)) ?? { epoch: '' };
+      expect(events.map((e) => [e.seq, e.type, e.epoch, e.actor])).toEqual([
+        [1, 'entry.created', epoch, 'desk'],
+        [2, 'entry.updated', epoch, 'desk'],
+        [3, 'feed.updated', epoch, 'desk'],
+        [4, 'entry.deleted', epoch, 'desk'],
+      ]);
+      expect(events[3]?.data).toEqual({ id: entry.id });
+      await l.sub.unsubscribe();
+    });
+
+    it('moves updatedAt on a correction but not on a pin', async () => {
+      const { entry } = await store.createEntry(feed, entryInput('pin me'), ctx);
+      const pinned = await store.updateEntry(feed, entry.id, { pinned: true, keyEvent: true }, ctx);
+      expect(pinned.entry).toMatchObject({ pinned: true, keyEvent: true, updatedAt: entry.updatedAt });
+      await new Promise<void>((resolve) => setImmediate(resolve)); // let the clock move on
+      const corrected = await store.updateEntry(feed, entry.id, { headline: 'pinned' }, ctx);
+      expect(Date.parse(corrected.entry.updatedAt)).toBeGreaterThanOrEqual(Date.parse(entry.updatedAt));
+      expect(corrected.entry.pinned).toBe(true);
+    });
+
+    it('keeps seq dense under concurrent writes', async () => {
+      const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.createEntry(feed, entryInput(`e${i}`), ctx)));
+      expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect((await store.head(feed))?.seq).toBe(40);
+    });
+
+    it('reports unknown feeds and entries, and changes nothing', async () => {
+      await rejectsWith(store.createEntry('no-such-feed', entryInput('x'), ctx), 'feed_not_found');
+      await rejectsWith(store.updateFeed('no-such-feed', { title: 'x' }, ctx), 'feed_not_found');
+      await rejectsWith(store.updateEntry(feed, 'nope', { pinned: true }, ctx), 'entry_not_found');
+      await rejectsWith(store.deleteEntry(feed, 'nope', ctx), 'entry_not_found');
+      expect(await store.getFeed('no-such-feed')).toBeNull();
+      expect(await store.snapshot('no-such-feed', 10)).toBeNull();
+      expect(await store.eventsSince('no-such-feed', 0)).toBeNull();
+      expect((await store.head(feed))?.seq).toBe(0);
+
+      const { entry } = await store.createEntry(feed, entryInput('gone'), ctx);
+      await store.deleteEntry(feed, entry.id, ctx);
+      await rejectsWith(store.deleteEntry(feed, entry.id, ctx), 'entry_not_found');
+      expect((await store.head(feed))?.seq).toBe(2);
+    });
+
+    it('snapshots pinned entries first, then the newest, and pages through older ones', async () => {
+      const ids: string[] = [];
+      for (let i = 1; i <= 6; i++) ids.push((await store.createEntry(feed, entryInput(`e${i}`), ctx)).entry.id);
+      await store.updateEntry(feed, ids[1] as string, { pinned: true }, ctx);
+      await store.deleteEntry(feed, ids[4] as string, ctx);
+
+      const snap = await store.snapshot(feed, 2);
+      expect(snap?.entries.map((e) => e.headline)).toEqual(['e2', 'e6', 'e4']);
+      expect(snap?.seq).toBe(8);
+      const page = await store.listEntries(feed, snap?.nextBefore ?? null, 2);
+      expect(page?.entries.map((e) => e.headline)).toEqual(['e3', 'e1']);
+      expect(page?.nextBefore).toBeNull();
+      expect((await store.listEntries(feed, null, 10))?.entries.map((e) => e.headline)).toEqual(['e6', 'e4', 'e3', 'e1']);
+      await rejectsWith(store.listEntries(feed, 'not-a-cursor', 2), 'invalid_cursor');
+    });
+
+    it('returns the events after a cursor inside the history window', async () => {
+      for (let i = 1; i <= 4; i++) await store.createEntry(feed, entryInput(`e${i}`), ctx);
+      const head = await store.head(feed);
+      const result = await store.eventsSince(feed, 1, head?.epoch);
+      expect(result?.kind).toBe('events');
+      if (result?.kind !== 'events') return;
+      expect(result.events.map((e) => e.seq)).toEqual([2, 3, 4]);
+      expect(result.head).toEqual(head);
+      const none = await store.eventsSince(feed, 4);
+      expect(none).toMatchObject({ kind: 'events', events: [] });
+    });
+
+    it('answers a cursor outside the window, from another epoch or ahead with a reset', async () => {
+      for (let i = 1; i <= 8; i++) await store.createEntry(feed, entryInput(`e${i}`), ctx); // window: 5
+      expect(await store.eventsSince(feed, 2)).toMatchObject({ kind: 'reset', reason: 'history_expired' });
+      const edge = await store.eventsSince(feed, 3);
+      expect(edge?.kind === 'events' && edge.events.map((e) => e.seq)).toEqual([4, 5, 6, 7, 8]);
+      expect(await store.eventsSince(feed, 3, 'other-epoch')).toMatchObject({ kind: 'reset', reason: 'epoch_changed' });
+      expect(await store.eventsSince(feed, 9)).toMatchObject({ kind: 'reset', reason: 'cursor_ahead' });
+    });
+
+    it('replays an idempotent create and refuses the key with another request', async () => {
+      const l = await listen(t.broker, feed);
+      const idem = { key: 'abc', fingerprint: 'f1' };
+      const first = await store.createEntry(feed, entryInput('once'), ctx, idem);
+      const again = await store.createEntry(feed, entryInput('once'), ctx, idem);
+      expect(first.replayed).toBe(false);
+      expect(again).toEqual({ ...first, replayed: true });
+      await rejectsWith(store.createEntry(feed, entryInput('other'), ctx, { key: 'abc', fingerprint: 'f2' }), 'idempotency_key_reused');
+      const parallel = await Promise.all(Array.from({ length: 10 }, () => store.createEntry(feed, entryInput('p'), ctx, { key: 'par', fingerprint: 'p' })));
+      expect(new Set(parallel.map((r) => r.entry.id)).size).toBe(1);
+      expect((await store.head(feed))?.seq).toBe(2);
+      expect((await l.waitFor(2)).map((e) => e.seq)).toEqual([1, 2]);
+      await l.sub.unsubscribe();
+    });
+
+    it('scopes idempotency keys to one feed', async () => {
+      const other = `${feed}-b`;
+      await store.createFeed(feedInput(other), ctx);
+      const idem = { key: 'same', fingerprint: 'f' };
+      const a = await store.createEntry(feed, entryInput('x'), ctx, idem);
+      const b = await store.createEntry(other, entryInput('x'), ctx, idem);
+      expect(b.replayed).toBe(false);
+      expect(b.entry.id).not.toBe(a.entry.id);
+    });
+
+    it('closes idempotently', async () => {
+      await t.close();
+      await t.close();
+    });
+  });
+}

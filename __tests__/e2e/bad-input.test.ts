@@ -1,0 +1,146 @@
+import WebSocket from 'ws';
+import type { RunningApp } from '../../server/app';
+import { TestReader } from '../helpers/reader';
+import { api, startTestApp } from '../helpers/test-app';
+
+/** Every bad request gets a clear error with a code, and the feed is exactly as before. */
+describe('bad input is refused clearly and changes nothing', () => {
+  let app: RunningApp;
+  let http: ReturnType<typeof api>;
+  let before: unknown;
+  const readers: TestReader[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp({ LIVELINE_ALLOWED_ORIGINS: 'https://news.example.com' });
+    http = api(app);
+    await http.createFeed('desk');
+    await http.postEntry('desk', 'The one entry');
+  });
+
+  beforeEach(async () => {
+    before = (await http.get('/v1/feeds/desk')).body;
+  });
+
+  afterEach(async () => {
+    expect((await http.get('/v1/feeds/desk')).body).toEqual(before);
+    await Promise.all(readers.splice(0).map((r) => r.close()));
+  });
+
+  afterAll(() => app.close());
+
+  const entry = { headline: 'Should not exist', body: '<p>nope</p>' };
+
+  it.each([
+    ['no token', null],
+    ['a wrong token', 'wrong-token-wrong-token-wrong'],
+    ['an empty bearer', ''],
+  ])('401 for %s', async (_name, token) => {
+    const res = await api(app, token).post('/v1/feeds/desk/entries', entry);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: { code: 'unauthorized', message: expect.any(String) } });
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+  });
+
+  it('401 on every editor route without a token', async () => {
+    const anon = api(app, null);
+    for (const res of [
+      await anon.post('/v1/feeds', { title: 'x' }),
+      await anon.patch('/v1/feeds/desk', { title: 'x' }),
+      await anon.patch('/v1/feeds/desk/entries/abc', { pinned: true }),
+      await anon.delete('/v1/feeds/desk/entries/abc'),
+    ]) expect(res.status).toBe(401);
+  });
+
+  it('400 invalid_json for a malformed body', async () => {
+    const res = await http.post('/v1/feeds/desk/entries', '{"headline": "unterminated');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'invalid_json' } });
+  });
+
+  it('400 validation_failed naming the field', async () => {
+    const res = await http.post('/v1/feeds/desk/entries', { headline: 42 });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: 'validation_failed', field: 'headline' } });
+  });
+
+  it('413 payload_too_large for an oversized body', async () => {
+    const res = await http.post('/v1/feeds/desk/entries', { headline: 'big', body: 'x'.repeat(300 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: 'payload_too_large' } });
+  });
+
+  it('415 unsupported_media_type for a body that is not JSON', async () => {
+    const res = await http.call('POST', '/v1/feeds/desk/entries', undefined, { 'Content-Type': 'text/plain' });
+    expect(res.status).toBe(415);
+    expect(res.body).toMatchObject({ error: { code: 'unsupported_media_type' } });
+  });
+
+  it('404 for an unknown feed, entry or route', async () => {
+    expect((await http.post('/v1/feeds/nowhere/entries', entry)).body).toMatchObject({ error: { code: 'feed_not_found' } });
+    expect((await http.get('/v1/feeds/nowhere')).status).toBe(404);
+    expect((await http.get('/v1/feeds/NOT%20valid')).status).toBe(404);
+    expect((await http.patch('/v1/feeds/desk/entries/missing', { pinned: true })).body).toMatchObject({ error: { code: 'entry_not_found' } });
+    expect((await http.delete('/v1/feeds/desk/entries/missing')).status).toBe(404);
+    expect((await http.get('/v1/nothing-here')).body).toMatchObject({ error: { code: 'route_not_found' } });
+  });
+
+  it('409 for a feed id that is taken, 422 for a reused Idempotency-Key', async () => {
+    expect((await http.post('/v1/feeds', { id: 'desk', title: 'again' })).status).toBe(409);
+    await http.post('/v1/feeds/desk/entries', { headline: 'The one entry' }, { 'Idempotency-Key': 'desk-key' });
+    before = (await http.get('/v1/feeds/desk')).body; // that first use was a real write
+    const reused = await http.post('/v1/feeds/desk/entries', entry, { 'Idempotency-Key': 'desk-key' });
+    expect(reused.status).toBe(422);
+  });
+
+  it('400 for a malformed cursor', async () => {
+    expect((await http.get('/v1/feeds/desk/events')).body).toMatchObject({ error: { code: 'invalid_cursor' } });
+    expect((await http.get('/v1/feeds/desk/events?since=-1')).status).toBe(400);
+    expect((await http.get('/v1/feeds/desk/entries?before=xyz')).body).toMatchObject({ error: { code: 'invalid_cursor' } });
+    expect((await http.get('/v1/feeds/desk?limit=0')).status).toBe(400);
+  });
+
+  it('answers non-JSON, binary and unknown frames with an error frame and keeps the connection', async () => {
+    const r = await TestReader.connect(app.url);
+    readers.push(r);
+    r.send('this is not json');
+    expect(await r.next()).toMatchObject({ type: 'error', code: 'bad_frame' });
+    r.send({ type: 'publish', feed: 'desk', data: {} });
+    expect(await r.next()).toMatchObject({ type: 'error', code: 'unknown_type' });
+    r.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await r.next()).toMatchObject({ type: 'error', code: 'bad_frame' });
+    r.send({ type: 'subscribe', feed: 'desk', since: 'yesterday' });
+    expect(await r.next()).toMatchObject({ type: 'error', code: 'invalid_field' });
+    r.send({ type: 'subscribe', feed: 'nowhere' });
+    expect(await r.next()).toMatchObject({ type: 'error', code: 'feed_not_found', feed: 'nowhere' });
+    expect(await r.subscribe('desk')).toMatchObject({ type: 'subscribed', seq: expect.any(Number) });
+  });
+
+  it('closes with 1009 when a frame is larger than the limit', async () => {
+    const r = await TestReader.connect(app.url);
+    readers.push(r);
+    r.send({ type: 'subscribe', feed: 'desk', epoch: 'x'.repeat(10_000) });
+    expect(await r.waitClosed()).toBe(1009);
+  });
+
+  it('refuses a WebSocket from an Origin not on the allowlist, accepts one on it', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${app.url.replace('http', 'ws')}/v1/ws`, { origin: 'https://evil.example.org' });
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('open', () => reject(new Error('opened')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(403);
+    const ok = await TestReader.connect(app.url, { origin: 'https://news.example.com' });
+    readers.push(ok);
+    expect(await ok.subscribe('desk')).toMatchObject({ type: 'subscribed' });
+  });
+
+  it('answers upgrades on other paths with 404', async () => {
+    const status = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(`${app.url.replace('http', 'ws')}/elsewhere`);
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(404);
+  });
+});

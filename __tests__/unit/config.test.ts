@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from '../../server/config';
+
+describe('loadConfig', () => {
+  it('defaults to the embedded single node on 127.0.0.1:8080', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080, host: '127.0.0.1', redisUrl: null, editorTokens: [], allowedOrigins: null, historySize: 1000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every documented variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      LIVELINE_EDITOR_TOKENS: 'alice:aaaaaaaaaaaaaaaaaaaa, bob:bbbbbbbbbbbbbbbbbbbb',
+      LIVELINE_ALLOWED_ORIGINS: 'https://news.example.com, http://localhost:3000',
+      LIVELINE_HISTORY_SIZE: '50',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      editorTokens: [{ name: 'alice', token: 'aaaaaaaaaaaaaaaaaaaa' }, { name: 'bob', token: 'bbbbbbbbbbbbbbbbbbbb' }],
+      allowedOrigins: ['https://news.example.com', 'http://localhost:3000'],
+      historySize: 50,
+    });
+  });
+
+  it('treats * and empty values as the defaults', () => {
+    expect(loadConfig({ LIVELINE_ALLOWED_ORIGINS: '*', PORT: '' })).toMatchObject({ allowedOrigins: null, port: 8080 });
+  });
+
+  it('names every bad key in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        PORT: '80a',
+        HOST: 'not a host',
+        LIVELINE_EDITOR_TOKENS: 'alice:short,nocolon',
+        LIVELINE_ALLOWED_ORIGINS: 'news.example.com',
+        LIVELINE_HISTORY_SIZE: '-5',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const key of ['PORT', 'HOST', 'LIVELINE_EDITOR_TOKENS', 'LIVELINE_ALLOWED_ORIGINS', 'LIVELINE_HISTORY_SIZE']) {
+      expect(problems).toContain(key);
+    }
+    expect((error as ConfigError).problems).toHaveLength(6);
+    expect((error as Error).message).toContain('invalid configuration');
+  });
+
+  it('refuses duplicate token names and out-of-range ports', () => {
+    expect(() => loadConfig({ LIVELINE_EDITOR_TOKENS: 'a:aaaaaaaaaaaaaaaaaaaa,a:bbbbbbbbbbbbbbbbbbbb' })).toThrow(/appears twice/);
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+});
