@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { MemoryBroker } from './broker/memory-broker';
+import { createMemoryBackend, type Backend } from './backend';
 import type { Config, EditorToken } from './config';
 import { parseNewEntry, parseNewFeed } from './domain/validate';
 import { WsGateway, type GatewayOptions } from './gateway/ws-gateway';
@@ -18,7 +18,7 @@ import { readerRoutes } from './http/reader-routes';
 import { staticRoutes } from './http/static-routes';
 import { errorFields, silentLogger, type Logger } from './log';
 import { SDK_DIST_DIR } from './paths';
-import { MemoryStore } from './store/memory-store';
+import type { FeedStore } from './store/feed-store';
 
 export const DEMO_FEED_ID = 'demo';
 
@@ -28,6 +28,12 @@ export interface AppOptions {
   readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'recentSize' | 'closeTimeoutMs' | 'maxPayload'>>;
   /** Create the demo feed and serve the demo page at `/`. Default true. */
   readonly demo?: boolean;
+  /**
+   * Use this store and broker instead of building them from the config; the app then
+   * leaves them open on close(). Lets a test restart the server over the same data, as a
+   * production node restarts over the same Redis.
+   */
+  readonly backend?: Backend;
   /** Upper bound for close(), ms. Default 10 000. */
   readonly shutdownTimeoutMs?: number;
 }
@@ -49,19 +55,14 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const log = options.log ?? silentLogger;
   const onError = (err: unknown, context: string): void => log.error(context, errorFields(err));
 
-  const broker = new MemoryBroker((err) => onError(err, 'broker handler'));
-  const store = new MemoryStore({
-    historySize: config.historySize,
-    publish: (event) => {
-      broker.publish(event).catch((err: unknown) => onError(err, 'publish'));
-    },
-  });
+  const backend = options.backend ?? createMemoryBackend(config, onError);
+  const { store, broker } = backend;
   const gateway = new WsGateway({ store, broker, allowedOrigins: config.allowedOrigins, onError, ...options.gateway });
 
   const tokenGenerated = config.editorTokens.length === 0;
   const editorTokens = tokenGenerated ? [{ name: 'editor', token: randomBytes(24).toString('base64url') }] : config.editorTokens;
   const demoFeedId = options.demo === false ? null : DEMO_FEED_ID;
-  if (demoFeedId !== null) await createDemoFeed(store, demoFeedId);
+  if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
 
   let state: 'running' | 'closing' = 'running';
   const app = express();
@@ -91,7 +92,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
       await stopped;
     } finally {
       clearTimeout(timeout);
-      await Promise.all([store.close(), broker.close()]);
+      if (options.backend === undefined) await backend.close();
     }
   };
 
@@ -115,7 +116,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
-async function createDemoFeed(store: MemoryStore, id: string): Promise<void> {
+async function createDemoFeed(store: FeedStore, id: string): Promise<void> {
   const ctx = { actor: 'liveline' };
   await store.createFeed(parseNewFeed({
     id,

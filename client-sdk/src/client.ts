@@ -1,0 +1,218 @@
+import { createBackoff } from './backoff';
+import { Emitter } from './emitter';
+import { LiveError } from './errors';
+import { endpoints, FEED_ID, OPEN, parseServerFrame, type WebSocketConstructor, type WebSocketLike } from './protocol';
+import { loadSnapshot, type FetchLike } from './snapshot';
+import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription';
+
+/**
+ * - `disconnected` not trying: before connect(), after disconnect(), or after the server
+ *   closed with a do-not-reconnect code (4500–4999)
+ * - `connecting`   opening a socket, or waiting (backoff) to open the next one
+ * - `connected`    the socket is open
+ */
+export type ClientState = 'disconnected' | 'connecting' | 'connected';
+
+export interface LiveClientOptions {
+  /** The server's base URL (http: or https:); a base path is kept. The socket is ws(s)://…/v1/ws. */
+  url: string;
+  /** WebSocket implementation. Default globalThis.WebSocket; in Node pass `require('ws')`. */
+  WebSocket?: WebSocketConstructor;
+  /** fetch implementation, for snapshots. Default globalThis.fetch. */
+  fetch?: FetchLike;
+  /** Backoff window of the first retry (reconnects and snapshot reloads), in ms. Default 500. */
+  minReconnectDelayMs?: number;
+  /** Largest backoff window, in ms. Default 20000. */
+  maxReconnectDelayMs?: number;
+  /** Randomness for the backoff jitter, in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+export interface ClientEvents {
+  state: [state: ClientState];
+  error: [error: LiveError];
+}
+
+/**
+ * One connection to a Liveline server, carrying any number of feed subscriptions. The
+ * constructor does no I/O; connect() starts it. On any close it didn't ask for, it reconnects
+ * after a full-jitter backoff delay (the attempt counter resets once a socket opens) and every
+ * subscription resumes from its cursor, unless the server closed with 4500–4999 ("do not
+ * reconnect"): then it goes `disconnected` and reports LiveError('closed_by_server').
+ */
+export class LiveClient extends Emitter<ClientEvents> {
+  private s: ClientState = 'disconnected';
+  private readonly ws: string;
+  private readonly WS: WebSocketConstructor;
+  private readonly delay: (attempt: number) => number;
+  private readonly subs = new Map<string, Subscription>();
+  private readonly host: SubscriptionHost;
+  /** Between connect() and disconnect(). */
+  private active = false;
+  private socket: WebSocketLike | undefined;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: LiveClientOptions) {
+    super();
+    const { http, ws } = endpoints(options.url);
+    const WS = options.WebSocket ?? globalThis.WebSocket;
+    if (typeof WS !== 'function') {
+      throw new TypeError('LiveClient: no WebSocket implementation; pass options.WebSocket (in Node: require("ws"))');
+    }
+    const fetchFn: FetchLike | undefined =
+      options.fetch ?? (typeof fetch === 'function' ? (url, init) => fetch(url, init) : undefined);
+    if (!fetchFn) throw new TypeError('LiveClient: no fetch implementation; pass options.fetch');
+    for (const key of ['minReconnectDelayMs', 'maxReconnectDelayMs'] as const) {
+      const v = options[key];
+      if (v !== undefined && !(v >= 0 && v < Infinity)) throw new TypeError(`LiveClient: ${key} must be a number ≥ 0`);
+    }
+    this.ws = ws;
+    this.WS = WS;
+    this.delay = createBackoff({
+      baseMs: options.minReconnectDelayMs,
+      maxMs: options.maxReconnectDelayMs,
+      random: options.random,
+    });
+    this.host = {
+      send: (frame) => {
+        const open = this.socket?.readyState === OPEN;
+        if (open) this.socket?.send(JSON.stringify(frame));
+        return open;
+      },
+      load: (feed) => loadSnapshot(fetchFn, http, feed),
+      report: (error) => this.emit('error', error),
+      delay: this.delay,
+      active: () => this.active,
+      remove: (sub) => {
+        if (this.subs.get(sub.feed) === sub) this.subs.delete(sub.feed);
+      },
+    };
+  }
+
+  get state(): ClientState {
+    return this.s;
+  }
+
+  /** Starts connecting (and loading pending snapshots). Does nothing if already started. */
+  connect(): void {
+    if (this.active) return;
+    this.active = true;
+    if (typeof window !== 'undefined') window.addEventListener('online', this.online);
+    this.open();
+    for (const sub of this.subs.values()) sub._resume();
+  }
+
+  /**
+   * Closes the socket and stops reconnecting and loading; no callbacks fire until the next
+   * connect(). Subscriptions and their cursors are kept, so connect() resumes them.
+   */
+  disconnect(): void {
+    const socket = this.socket;
+    this.stop();
+    socket?.close(1000);
+  }
+
+  /**
+   * Subscribes to a feed. Without `since`, the snapshot is loaded first ('snapshot' event),
+   * then live events follow from its cursor. With `since` (and ideally its `epoch`) no
+   * snapshot is loaded; delivery resumes after that seq.
+   * Throws TypeError for a bad feed id or cursor, and if the feed is already subscribed on
+   * this client (reuse that Subscription, or unsubscribe() it first).
+   */
+  subscribe(feed: string, options: SubscribeOptions = {}): Subscription {
+    const { since, epoch } = options;
+    if (typeof feed !== 'string' || !FEED_ID.test(feed)) throw new TypeError(`LiveClient: invalid feed id ${JSON.stringify(feed)}`);
+    if (this.subs.has(feed)) throw new TypeError(`LiveClient: already subscribed to "${feed}"`);
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      throw new TypeError('LiveClient: since must be an integer ≥ 0');
+    }
+    if (epoch !== undefined && (since === undefined || typeof epoch !== 'string' || epoch === '')) {
+      throw new TypeError('LiveClient: epoch must be a non-empty string, given together with since');
+    }
+    const sub = new Subscription(feed, { since, epoch }, this.host);
+    this.subs.set(feed, sub);
+    sub._resume();
+    return sub;
+  }
+
+  private open(): void {
+    this.timer = undefined;
+    let socket: WebSocketLike;
+    try {
+      socket = new this.WS(this.ws);
+    } catch (cause) {
+      this.emit('error', new LiveError('connect_failed', `cannot open ${this.ws}`, { cause }));
+      this.retry();
+      return;
+    }
+    this.socket = socket;
+    // Events of a socket we no longer hold (after disconnect()) are ignored.
+    socket.onopen = () => {
+      if (this.socket !== socket) return;
+      this.attempt = 0;
+      this.setState('connected');
+      for (const sub of this.subs.values()) sub._open();
+    };
+    socket.onmessage = (event: { data?: unknown }) => {
+      if (this.socket === socket) this.receive(event.data);
+    };
+    socket.onclose = (event: { code?: number; reason?: string }) => {
+      if (this.socket === socket) this.closed(event.code ?? 1006, event.reason ?? '');
+    };
+    // Always set (ws throws on an unhandled 'error'); a close event follows every error.
+    socket.onerror = () => undefined;
+    this.setState('connecting');
+  }
+
+  private receive(data: unknown): void {
+    const frame = parseServerFrame(data);
+    if (frame instanceof LiveError) return this.emit('error', frame);
+    if (!frame) return;
+    if (frame.type === 'error') {
+      this.emit('error', new LiveError(frame.code, frame.message, frame.feed === undefined ? {} : { feed: frame.feed }));
+    }
+    if (frame.feed !== undefined) this.subs.get(frame.feed)?._frame(frame);
+  }
+
+  private closed(code: number, reason: string): void {
+    this.socket = undefined;
+    for (const sub of this.subs.values()) sub._drop();
+    if (code >= 4500 && code <= 4999) {
+      this.stop();
+      this.emit('error', new LiveError('closed_by_server', `server closed the connection: ${code} ${reason}`.trim()));
+    } else {
+      this.retry();
+    }
+  }
+
+  private retry(): void {
+    // A listener may have called disconnect() while this close was being handled.
+    if (!this.active) return;
+    this.timer = setTimeout(() => this.open(), this.delay(this.attempt++));
+    this.setState('connecting');
+  }
+
+  private readonly online = (): void => {
+    if (this.timer === undefined) return;
+    clearTimeout(this.timer);
+    this.open();
+  };
+
+  private stop(): void {
+    this.active = false;
+    this.socket = undefined;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.online);
+    for (const sub of this.subs.values()) sub._pause();
+    this.setState('disconnected');
+  }
+
+  /** Every state change happens here. */
+  private setState(next: ClientState): void {
+    if (next === this.s) return;
+    this.s = next;
+    this.emit('state', next);
+  }
+}

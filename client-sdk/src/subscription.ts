@@ -1,0 +1,230 @@
+import { Emitter } from './emitter';
+import { LiveError } from './errors';
+import type { ClientFrame, ServerFrame } from './protocol';
+import type { FeedEventData, FeedEventType, FeedSnapshot, LiveEvent, LiveEventOf } from './types';
+
+/**
+ * - `loading`     waiting for the snapshot (first load, or reload after a reset); no cursor
+ * - `subscribing` has a cursor; waiting for a connection or for the server's `subscribed`
+ * - `live`        the server confirmed the subscription; events flow
+ * - `closed`      unsubscribed, or the feed does not exist; final
+ */
+export type SubscriptionState = 'loading' | 'subscribing' | 'live' | 'closed';
+
+export interface SubscribeOptions {
+  /** Resume after this seq (e.g. one saved by the page) instead of loading a snapshot. */
+  since?: number;
+  /** The epoch `since` belongs to. Without it the server's current epoch is assumed. */
+  epoch?: string;
+}
+
+type Typed = { [T in FeedEventType]: [data: FeedEventData[T], event: LiveEventOf<T>] };
+
+export interface SubscriptionEvents extends Typed {
+  /** The feed as of `sub.seq`; 'reset' when reloaded because the cursor became unusable. */
+  snapshot: [snapshot: FeedSnapshot, reason: 'initial' | 'reset'];
+  /** Every delivered event, after its typed event. */
+  event: [event: LiveEvent];
+  /** The server can't continue from the cursor; a fresh snapshot follows. */
+  reset: [reason: string];
+  state: [state: SubscriptionState];
+}
+
+/** What a Subscription needs from its client. */
+export interface SubscriptionHost {
+  /** Sends a frame if the socket is open; returns whether it was sent. */
+  send(frame: ClientFrame): boolean;
+  load(feed: string): Promise<FeedSnapshot>;
+  report(error: LiveError): void;
+  delay(attempt: number): number;
+  /** Whether the client is between connect() and disconnect(): network work is allowed. */
+  active(): boolean;
+  remove(sub: Subscription): void;
+}
+
+const KNOWN: readonly string[] = ['entry.created', 'entry.updated', 'entry.deleted', 'feed.updated'];
+
+/**
+ * One feed on one client. It owns the cursor (`seq`, `epoch`): events at or below `seq` are
+ * dropped as duplicates, the next one is delivered and advances it, one beyond it (a gap)
+ * is not delivered and the subscription asks the server again from `seq`. Create it with
+ * `client.subscribe()`.
+ */
+export class Subscription extends Emitter<SubscriptionEvents> {
+  private lastSeq: number | undefined;
+  private lastEpoch: string | undefined;
+  private s: SubscriptionState;
+  private reason: 'initial' | 'reset' = 'initial';
+  /** A subscribe frame went out on the current socket. */
+  private sent = false;
+  /** Bumped to forget an in-flight snapshot load. */
+  private token = 0;
+  /** Snapshot retry while loading, resubscribe retry otherwise. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private attempt = 0;
+
+  /** @internal */
+  constructor(
+    readonly feed: string,
+    options: SubscribeOptions,
+    private readonly host: SubscriptionHost,
+  ) {
+    super();
+    this.lastSeq = options.since;
+    this.lastEpoch = options.epoch;
+    this.s = options.since === undefined ? 'loading' : 'subscribing';
+  }
+
+  /** Last delivered (or snapshot) seq: the cursor delivery resumes from; undefined while loading. */
+  get seq(): number | undefined {
+    return this.lastSeq;
+  }
+
+  /** The epoch `seq` belongs to; undefined while loading or until the server names it. */
+  get epoch(): string | undefined {
+    return this.lastEpoch;
+  }
+
+  get state(): SubscriptionState {
+    return this.s;
+  }
+
+  /** Stops delivery and forgets the subscription; the client can subscribe to the feed again. */
+  unsubscribe(): void {
+    if (this.s === 'closed') return;
+    if (this.sent) this.host.send({ type: 'unsubscribe', feed: this.feed });
+    this.close();
+  }
+
+  /** @internal The client became active, or the subscription was just created. */
+  _resume(): void {
+    if (this.s === 'loading') this.load();
+    else this.subscribe();
+  }
+
+  /** @internal The socket opened. */
+  _open(): void {
+    if (this.s !== 'loading') this.subscribe();
+  }
+
+  /** @internal The socket is gone (the client reconnects, or was stopped). */
+  _drop(): void {
+    this.sent = false;
+    if (this.s === 'loading') return;
+    clearTimeout(this.timer);
+    if (this.s === 'live') this.setState('subscribing');
+  }
+
+  /** @internal The client stopped (disconnect() or a do-not-reconnect close): no more I/O. */
+  _pause(): void {
+    this._drop();
+    clearTimeout(this.timer);
+    this.token++;
+  }
+
+  /** @internal A frame about this feed. */
+  _frame(frame: ServerFrame): void {
+    // While loading there is no cursor to speak of, and a reload is already under way.
+    if (this.s === 'loading' || this.s === 'closed') return;
+    if (frame.type === 'reset') {
+      this.reset(frame.reason);
+    } else if (frame.type === 'subscribed') {
+      if (this.lastEpoch !== undefined && frame.epoch !== this.lastEpoch) return this.reset('epoch_changed');
+      this.lastSeq ??= frame.seq;
+      this.lastEpoch ??= frame.epoch;
+      this.attempt = 0;
+      this.setState('live');
+    } else if (frame.type === 'event') {
+      this.event(frame);
+    } else if (frame.type === 'error') {
+      if (frame.code === 'feed_not_found') this.close();
+      else if (frame.code === 'unavailable') {
+        // The server could not serve the subscription now: ask again after a backoff delay.
+        this.setState('subscribing');
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => this.subscribe(), this.host.delay(this.attempt++));
+      }
+    }
+  }
+
+  private event(frame: Extract<ServerFrame, { type: 'event' }>): void {
+    const seq = this.lastSeq ?? 0;
+    if (this.lastEpoch !== undefined && frame.epoch !== this.lastEpoch) return this.reset('epoch_changed');
+    if (frame.seq <= seq) return; // duplicate
+    if (frame.seq > seq + 1) {
+      // Gap: never deliver out of order; ask the server to fill it from our cursor, once.
+      if (this.s === 'live') this.subscribe();
+      return;
+    }
+    this.lastSeq = frame.seq;
+    this.lastEpoch = frame.epoch;
+    if (!KNOWN.includes(frame.event)) return; // a newer server's event type: skipped, cursor kept dense
+    const event = {
+      feed: this.feed,
+      seq: frame.seq,
+      epoch: frame.epoch,
+      type: frame.event,
+      data: frame.data,
+    } as LiveEvent;
+    // The union of typed signatures can't be correlated with `event.type` by the compiler.
+    (this.emit as (name: string, ...args: unknown[]) => void)(event.type, event.data, event);
+    this.emit('event', event);
+  }
+
+  /** The cursor is unusable: tell the page, reload the snapshot, resubscribe from it. */
+  private reset(reason: string): void {
+    this.lastSeq = this.lastEpoch = undefined;
+    this.reason = 'reset';
+    this.setState('loading');
+    this.emit('reset', reason);
+    if (this.s === 'loading') this.load();
+  }
+
+  private load(): void {
+    clearTimeout(this.timer);
+    const token = ++this.token;
+    if (!this.host.active()) return; // connect() resumes it
+    this.host.load(this.feed).then(
+      (snapshot) => {
+        if (token !== this.token) return;
+        this.attempt = 0;
+        this.lastSeq = snapshot.seq;
+        this.lastEpoch = snapshot.epoch;
+        this.setState('subscribing');
+        this.emit('snapshot', snapshot, this.reason);
+        // Only now subscribe, from the snapshot's cursor: nothing in between is lost.
+        if (this.s === 'subscribing' && this.lastSeq === snapshot.seq) this.subscribe();
+      },
+      (error: unknown) => {
+        if (token !== this.token) return;
+        const e =
+          error instanceof LiveError
+            ? error
+            : new LiveError('snapshot_failed', `snapshot of "${this.feed}" failed`, { feed: this.feed, cause: error });
+        this.host.report(e);
+        if (e.code === 'feed_not_found') this.close();
+        else this.timer = setTimeout(() => this.load(), this.host.delay(this.attempt++));
+      },
+    );
+  }
+
+  private subscribe(): void {
+    if (this.lastSeq === undefined) return;
+    this.setState('subscribing');
+    if (this.host.send({ type: 'subscribe', feed: this.feed, since: this.lastSeq, epoch: this.lastEpoch })) this.sent = true;
+  }
+
+  private close(): void {
+    this.token++;
+    clearTimeout(this.timer);
+    this.sent = false;
+    this.host.remove(this);
+    this.setState('closed');
+  }
+
+  private setState(next: SubscriptionState): void {
+    if (next === this.s) return;
+    this.s = next;
+    this.emit('state', next);
+  }
+}
