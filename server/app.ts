@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
-import { createMemoryBackend, type Backend } from './backend';
+import { createBackend, type Backend } from './backend';
 import type { Config, EditorToken } from './config';
 import { parseNewEntry, parseNewFeed } from './domain/validate';
 import { WsGateway, type GatewayOptions } from './gateway/ws-gateway';
@@ -26,7 +26,7 @@ export interface AppOptions {
   readonly log?: Logger;
   /** Gateway tunables (tests shorten them); see GatewayOptions for defaults. */
   readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'recentSize' | 'closeTimeoutMs' | 'maxPayload'>>;
-  /** Create the demo feed and serve the demo page at `/`. Default true. */
+  /** Create the demo feed and serve the demo page at `/`. Default: only on the embedded in-memory backend. */
   readonly demo?: boolean;
   /**
    * Use this store and broker instead of building them from the config; the app then
@@ -47,6 +47,8 @@ export interface RunningApp {
   /** True when no token was configured and one was generated. */
   readonly tokenGenerated: boolean;
   readonly demoFeedId: string | null;
+  /** Which store and broker this node runs on. */
+  readonly backendKind: Backend['kind'];
   /** Stops accepting, tells readers to reconnect elsewhere (1012), releases everything. Idempotent. */
   close(): Promise<void>;
 }
@@ -55,20 +57,20 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const log = options.log ?? silentLogger;
   const onError = (err: unknown, context: string): void => log.error(context, errorFields(err));
 
-  const backend = options.backend ?? createMemoryBackend(config, onError);
+  const backend = options.backend ?? (await createBackend(config, onError));
   const { store, broker } = backend;
   const gateway = new WsGateway({ store, broker, allowedOrigins: config.allowedOrigins, onError, ...options.gateway });
 
   const tokenGenerated = config.editorTokens.length === 0;
   const editorTokens = tokenGenerated ? [{ name: 'editor', token: randomBytes(24).toString('base64url') }] : config.editorTokens;
-  const demoFeedId = options.demo === false ? null : DEMO_FEED_ID;
+  const demoFeedId = (options.demo ?? backend.kind === 'memory') ? DEMO_FEED_ID : null;
   if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
 
   let state: 'running' | 'closing' = 'running';
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRoutes(async () => state === 'running' && (await store.head('__readiness__')) === null));
+  app.use(healthRoutes(async () => state === 'running' && (await backend.isReady())));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   app.use(readerRoutes(store, config.allowedOrigins));
   app.use(editorRoutes(store, editorTokens));
@@ -102,6 +104,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     editorTokens,
     tokenGenerated,
     demoFeedId,
+    backendKind: backend.kind,
     close: () => (closing ??= runClose()),
   };
 }

@@ -5,13 +5,16 @@
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import type { Config } from './config';
+import { createRedisBackend } from './redis/redis-backend';
 import type { FeedStore } from './store/feed-store';
 import { MemoryStore } from './store/memory-store';
 
 export interface Backend {
-  readonly kind: 'memory';
+  readonly kind: 'memory' | 'redis';
   readonly store: FeedStore;
   readonly broker: Broker;
+  /** True when the store and broker answer right now. */
+  isReady(): Promise<boolean>;
   /** Closes the store and the broker. Idempotent. */
   close(): Promise<void>;
 }
@@ -28,8 +31,18 @@ export function createMemoryBackend(config: Pick<Config, 'historySize'>, onError
     kind: 'memory',
     store,
     broker,
+    isReady: async () => true,
     close: async () => {
       await Promise.all([store.close(), broker.close()]);
     },
   };
+}
+
+/** The backend the config asks for: Redis when REDIS_URL is set, else the embedded pair. */
+export async function createBackend(
+  config: Pick<Config, 'historySize' | 'redisUrl' | 'redisPrefix'>,
+  onError: (err: unknown, context: string) => void,
+): Promise<Backend> {
+  if (config.redisUrl === null) return createMemoryBackend(config, onError);
+  return createRedisBackend({ url: config.redisUrl, prefix: config.redisPrefix, historySize: config.historySize, onError });
 }

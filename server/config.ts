@@ -17,6 +17,8 @@ export interface Config {
   readonly host: string;
   /** `REDIS_URL`; null selects the embedded in-memory store and broker. */
   readonly redisUrl: string | null;
+  /** `LIVELINE_REDIS_PREFIX`, default `ll`: the first part of every Redis key and channel. */
+  readonly redisPrefix: string;
   /** `LIVELINE_EDITOR_TOKENS` (`name:token,name:token`); empty means "generate one at start-up". */
   readonly editorTokens: readonly EditorToken[];
   /** `LIVELINE_ALLOWED_ORIGINS` (comma-separated origins, or `*`); null allows any Origin. */
@@ -47,17 +49,32 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (isIP(host) === 0 && host !== 'localhost') problems.push(`HOST: "${host}" is not an IP address or localhost`);
 
   const redisUrl = value('REDIS_URL') ?? null;
-  if (redisUrl !== null) {
-    if (!/^rediss?:\/\//.test(redisUrl)) problems.push('REDIS_URL: must start with redis:// or rediss://');
-    else problems.push('REDIS_URL: the Redis backend is not available in this build yet; unset it to run in-memory');
-  }
+  if (redisUrl !== null && !isRedisUrl(redisUrl)) problems.push('REDIS_URL: must be a URL like redis://host:6379 or rediss://host:6380');
+  const redisPrefix = value('LIVELINE_REDIS_PREFIX') ?? 'll';
+  if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) problems.push('LIVELINE_REDIS_PREFIX: 1-32 characters of letters, digits, _ . -');
 
   const editorTokens = parseTokens(value('LIVELINE_EDITOR_TOKENS'), problems);
   const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
   const historySize = parseIntIn(value('LIVELINE_HISTORY_SIZE'), 1000, 10, 1_000_000, 'LIVELINE_HISTORY_SIZE', problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, redisUrl, editorTokens, allowedOrigins, historySize });
+  return Object.freeze({ port, host, redisUrl, redisPrefix, editorTokens, allowedOrigins, historySize });
+}
+
+function isRedisUrl(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The URL with any password replaced, for logs and the start-up banner. */
+export function redactUrl(raw: string): string {
+  const url = new URL(raw);
+  if (url.password !== '') url.password = '***';
+  return url.toString();
 }
 
 function parseIntIn(raw: string | undefined, fallback: number, min: number, max: number, key: string, problems: string[]): number {

@@ -13,7 +13,6 @@ export const ERROR_STATUS = {
   route_not_found: 404,
   feed_not_found: 404,
   entry_not_found: 404,
-  method_not_allowed: 405,
   feed_exists: 409,
   reset: 410,
   payload_too_large: 413,
@@ -33,8 +32,10 @@ export class AppError extends Error {
     message: string,
     /** Extra machine-readable fields sent alongside code and message (e.g. the invalid field). */
     readonly details?: Readonly<Record<string, unknown>>,
+    /** The underlying failure, for logs; never sent to clients. */
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     this.name = 'AppError';
     this.status = ERROR_STATUS[code];
   }

@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT (a second signal exits at once).
  */
 import { startApp } from './app';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, redactUrl } from './config';
 import { curlLine } from './http/demo-page';
 import { createJsonLogger, errorFields } from './log';
 
@@ -24,7 +24,9 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Liveline is running at ${app.url}`,
-    'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.',
+    config.redisUrl === null
+      ? 'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.'
+      : `Mode: production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, key prefix "${config.redisPrefix}").`,
   ];
   if (app.demoFeedId !== null) lines.push(`Demo page: ${app.url}/`);
   if (app.tokenGenerated) {
@@ -38,7 +40,7 @@ async function main(): Promise<void> {
   } else {
     lines.push('', 'Post an entry (LIVELINE_TOKEN = one of the tokens in LIVELINE_EDITOR_TOKENS):');
   }
-  if (app.demoFeedId !== null) lines.push(curlLine(app.demoFeedId, app.url));
+  lines.push(curlLine(app.demoFeedId ?? 'FEED_ID', app.url));
   process.stdout.write(`${lines.join('\n')}\n\n`);
   log.info('listening', { url: app.url });
 

@@ -1,10 +1,10 @@
-import { ConfigError, loadConfig } from '../../server/config';
+import { ConfigError, loadConfig, redactUrl } from '../../server/config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded single node on 127.0.0.1:8080', () => {
     const config = loadConfig({});
     expect(config).toEqual({
-      port: 8080, host: '127.0.0.1', redisUrl: null, editorTokens: [], allowedOrigins: null, historySize: 1000,
+      port: 8080, host: '127.0.0.1', redisUrl: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -16,8 +16,12 @@ describe('loadConfig', () => {
       LIVELINE_EDITOR_TOKENS: 'alice:aaaaaaaaaaaaaaaaaaaa, bob:bbbbbbbbbbbbbbbbbbbb',
       LIVELINE_ALLOWED_ORIGINS: 'https://news.example.com, http://localhost:3000',
       LIVELINE_HISTORY_SIZE: '50',
+      REDIS_URL: 'redis://:secret@redis.internal:6380/0',
+      LIVELINE_REDIS_PREFIX: 'news',
     });
     expect(config).toMatchObject({
+      redisUrl: 'redis://:secret@redis.internal:6380/0',
+      redisPrefix: 'news',
       port: 9000,
       host: '0.0.0.0',
       editorTokens: [{ name: 'alice', token: 'aaaaaaaaaaaaaaaaaaaa' }, { name: 'bob', token: 'bbbbbbbbbbbbbbbbbbbb' }],
@@ -39,17 +43,24 @@ describe('loadConfig', () => {
         LIVELINE_EDITOR_TOKENS: 'alice:short,nocolon',
         LIVELINE_ALLOWED_ORIGINS: 'news.example.com',
         LIVELINE_HISTORY_SIZE: '-5',
+        REDIS_URL: 'localhost:6379',
+        LIVELINE_REDIS_PREFIX: 'has space',
       });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
-    for (const key of ['PORT', 'HOST', 'LIVELINE_EDITOR_TOKENS', 'LIVELINE_ALLOWED_ORIGINS', 'LIVELINE_HISTORY_SIZE']) {
+    for (const key of ['PORT', 'HOST', 'LIVELINE_EDITOR_TOKENS', 'LIVELINE_ALLOWED_ORIGINS', 'LIVELINE_HISTORY_SIZE', 'REDIS_URL', 'LIVELINE_REDIS_PREFIX']) {
       expect(problems).toContain(key);
     }
-    expect((error as ConfigError).problems).toHaveLength(6);
+    expect((error as ConfigError).problems).toHaveLength(8);
     expect((error as Error).message).toContain('invalid configuration');
+  });
+
+  it('never shows a Redis password in what it prints', () => {
+    expect(redactUrl('redis://user:hunter2@redis:6379/0')).toBe('redis://user:***@redis:6379/0');
+    expect(redactUrl('redis://redis:6379')).toBe('redis://redis:6379');
   });
 
   it('refuses duplicate token names and out-of-range ports', () => {

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+
+export interface RedisServerOptions {
+  /** appendonly yes + appendfsync always: every acknowledged write survives a restart. */
+  readonly aof?: boolean;
+}
+
+/** A free loopback port (the kernel's pick). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A throwaway redis-server on a free loopback port with its own data directory, which a
+ * test may stop, kill and start again on the same port. Never the shared one on 6379.
+ */
+export class TestRedis {
+  private child: ChildProcess | null = null;
+  readonly dir = mkdtempSync(join(tmpdir(), 'liveline-redis-'));
+
+  private constructor(readonly port: number, private readonly options: RedisServerOptions) {}
+
+  static async start(options: RedisServerOptions = {}): Promise<TestRedis> {
+    const redis = new TestRedis(await freePort(), options);
+    await redis.start();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (again) on the same port and directory; resolves once it answers PING. */
+  async start(): Promise<void> {
+    if (this.child !== null) throw new Error('already running');
+    const aof = this.options.aof === true;
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'notice',
+    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.child = child;
+    child.once('exit', () => {
+      if (this.child === child) this.child = null;
+    });
+    await this.waitForReady(child);
+  }
+
+  /** SIGTERM: a clean shutdown (flushes the AOF). */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** SIGKILL: the process dies at once. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** A client for the test itself (close it after use). */
+  client(): Redis {
+    return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  }
+
+  /** Stops the server and removes its data directory. */
+  async destroy(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (child === null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(sig);
+    await exited;
+  }
+
+  /** Resolves when the server logs that it accepts connections (an event, not a poll). */
+  private waitForReady(child: ChildProcess): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let log = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${this.port}: ${log}`)), 10_000);
+      child.stdout?.on('data', (d: Buffer) => {
+        log += d.toString();
+        if (log.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server exited (${code}): ${log}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import Redis, { type RedisOptions } from 'ioredis';
+import type { Backend } from '../backend';
+import { AppError } from '../errors';
+import { RedisBroker } from './redis-broker';
+import { RedisStore } from './redis-store';
+
+export interface RedisBackendOptions {
+  readonly url: string;
+  readonly prefix: string;
+  readonly historySize: number;
+  /** How long a Redis command may take before it fails (and the request answers 503), ms. Default 1500. */
+  readonly commandTimeoutMs?: number;
+  /** How long start-up waits for Redis, ms. Default 10 000. */
+  readonly connectTimeoutMs?: number;
+  readonly onError: (err: unknown, context: string) => void;
+}
+
+/**
+ * Both connections fail fast instead of queueing: with Redis away, a write answers 503
+ * within the command timeout rather than hanging on an offline queue, and a command that
+ * was in flight when the connection dropped is failed, not silently re-sent (creates carry
+ * an idempotency key as well, so even a re-send could not duplicate an entry).
+ */
+function connectionOptions(commandTimeoutMs: number): RedisOptions {
+  return {
+    enableOfflineQueue: false,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false, // RedisBroker resubscribes itself, then resyncs
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: 2000,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+    lazyConnect: true,
+  };
+}
+
+/** Connects to Redis (waiting for it, bounded) and returns the Redis store and broker. */
+export async function createRedisBackend(options: RedisBackendOptions): Promise<Backend> {
+  const base = connectionOptions(options.commandTimeoutMs ?? 1500);
+  const commands = new Redis(options.url, { ...base, connectionName: 'liveline' });
+  const subscriber = new Redis(options.url, { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
+  for (const [conn, name] of [[commands, 'redis'], [subscriber, 'redis subscriber']] as const) {
+    conn.on('error', (err: unknown) => options.onError(err, name));
+  }
+  try {
+    await Promise.all([connect(commands, options.connectTimeoutMs ?? 10_000), connect(subscriber, options.connectTimeoutMs ?? 10_000)]);
+  } catch (err) {
+    commands.disconnect();
+    subscriber.disconnect();
+    throw err;
+  }
+
+  const store = new RedisStore({ redis: commands, prefix: options.prefix, historySize: options.historySize });
+  const broker = new RedisBroker({ publisher: commands, subscriber, prefix: options.prefix, onError: options.onError });
+  let closing: Promise<void> | null = null;
+  return {
+    kind: 'redis',
+    store,
+    broker,
+    isReady: async () => commands.status === 'ready' && subscriber.status === 'ready' && (await commands.ping().catch(() => null)) === 'PONG',
+    close: () => (closing ??= (async () => {
+      await broker.close().catch((err: unknown) => options.onError(err, 'closing the broker'));
+      await Promise.all([quit(commands), quit(subscriber)]);
+    })()),
+  };
+}
+
+/** connect() with a deadline; ioredis keeps retrying in the background until then. */
+async function connect(conn: Redis, timeoutMs: number): Promise<void> {
+  conn.connect().catch(() => undefined); // failures are retried by retryStrategy and reported through 'error'
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      conn.off('ready', onReady);
+      reject(new AppError('unavailable', `Redis did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    if (conn.status === 'ready') onReady();
+    else conn.once('ready', onReady);
+  });
+}
+
+async function quit(conn: Redis): Promise<void> {
+  if (conn.status === 'end') return;
+  await conn.quit().catch(() => conn.disconnect());
+}

@@ -1,0 +1,141 @@
+import type Redis from 'ioredis';
+import type { Broker, BrokerHandlers, BrokerSubscription } from '../broker/broker';
+import type { FeedEvent } from '../domain/types';
+import { AppError } from '../errors';
+import { feedIdOfChannel, feedKeys } from './keys';
+
+export interface RedisBrokerOptions {
+  /** Command connection, for PUBLISH. */
+  readonly publisher: Redis;
+  /** A dedicated connection used only for SUBSCRIBE; created with autoResubscribe off. */
+  readonly subscriber: Redis;
+  readonly prefix: string;
+  readonly onError: (err: unknown, context: string) => void;
+}
+
+const EVENT_TYPES: readonly string[] = ['entry.created', 'entry.updated', 'entry.deleted', 'feed.updated'];
+
+/**
+ * Redis pub/sub: one channel per feed, subscribed on this node's subscriber connection
+ * only while the node has handlers for that feed. Pub/sub is at most once; when the
+ * subscriber connection drops and comes back, the broker subscribes every channel again
+ * and only then calls `resync` on every handler, so whatever was published while it was
+ * away is read from the store.
+ */
+export class RedisBroker implements Broker {
+  private readonly handlers = new Map<string, Set<BrokerHandlers>>();
+  /** SUBSCRIBE in flight or done, per feed; joiners wait on it. */
+  private readonly subscribed = new Map<string, Promise<void>>();
+  private connectedBefore = false;
+  private closed = false;
+
+  constructor(private readonly options: RedisBrokerOptions) {
+    const { subscriber } = options;
+    subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    subscriber.on('ready', () => {
+      if (this.connectedBefore) this.recover().catch((err: unknown) => options.onError(err, 'resubscribing after reconnect'));
+      this.connectedBefore = true;
+    });
+    if (subscriber.status === 'ready') this.connectedBefore = true;
+  }
+
+  async publish(event: FeedEvent): Promise<void> {
+    await this.options.publisher.publish(this.channel(event.feed), JSON.stringify(event));
+  }
+
+  async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {
+    if (this.closed) throw new AppError('unavailable', 'the broker is closed');
+    let set = this.handlers.get(feedId);
+    if (set === undefined) {
+      set = new Set();
+      this.handlers.set(feedId, set);
+    }
+    set.add(handlers);
+    let ready = this.subscribed.get(feedId);
+    if (ready === undefined) {
+      ready = this.options.subscriber.subscribe(this.channel(feedId)).then(() => undefined);
+      this.subscribed.set(feedId, ready);
+    }
+    try {
+      await ready;
+    } catch (err) {
+      if (this.subscribed.get(feedId) === ready) this.subscribed.delete(feedId);
+      this.remove(feedId, handlers);
+      throw new AppError('unavailable', 'could not subscribe to the broker', undefined, err);
+    }
+    let active = true;
+    return {
+      unsubscribe: async () => {
+        if (!active) return;
+        active = false;
+        this.remove(feedId, handlers);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const channels = [...this.subscribed.keys()].map((f) => this.channel(f));
+    this.handlers.clear();
+    this.subscribed.clear();
+    if (channels.length > 0 && this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe(...channels);
+  }
+
+  private remove(feedId: string, handlers: BrokerHandlers): void {
+    const set = this.handlers.get(feedId);
+    if (set === undefined || !set.delete(handlers) || set.size > 0) return;
+    this.handlers.delete(feedId);
+    this.subscribed.delete(feedId);
+    if (this.options.subscriber.status !== 'ready') return; // a reconnect won't resubscribe it
+    this.options.subscriber.unsubscribe(this.channel(feedId)).catch((err: unknown) => this.options.onError(err, `unsubscribe ${feedId}`));
+  }
+
+  /** After a reconnect: subscribe every channel again, then tell every handler to resync. */
+  private async recover(): Promise<void> {
+    const feeds = [...this.handlers.keys()];
+    if (feeds.length === 0) return;
+    const again = this.options.subscriber.subscribe(...feeds.map((f) => this.channel(f))).then(() => undefined);
+    for (const f of feeds) this.subscribed.set(f, again);
+    await again;
+    for (const f of feeds) for (const h of this.handlers.get(f) ?? []) this.call(() => h.resync());
+  }
+
+  private deliver(channel: string, message: string): void {
+    const feedId = feedIdOfChannel(this.options.prefix, channel);
+    const set = feedId === null ? undefined : this.handlers.get(feedId);
+    if (set === undefined) return;
+    const event = parseEvent(message);
+    if (event === null) {
+      this.options.onError(new Error(`malformed event on ${channel}: ${message.slice(0, 120)}`), 'broker message');
+      return;
+    }
+    for (const h of [...set]) this.call(() => h.event(event));
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.options.onError(err, 'broker handler');
+    }
+  }
+
+  private channel(feedId: string): string {
+    return feedKeys(this.options.prefix, feedId).channel;
+  }
+}
+
+function parseEvent(message: string): FeedEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const e = value as Record<string, unknown>;
+  const ok = typeof e.feed === 'string' && Number.isSafeInteger(e.seq) && typeof e.epoch === 'string'
+    && typeof e.type === 'string' && EVENT_TYPES.includes(e.type) && typeof e.data === 'object' && e.data !== null;
+  return ok ? (value as FeedEvent) : null;
+}

@@ -1,0 +1,130 @@
+/**
+ * The Lua scripts behind the Redis store. Each change is one script, so the idempotency
+ * check, the next seq, the log append, the state update and the publish happen as one
+ * atomic step, in seq order. Preconditions are checked before the first write: a script
+ * that refuses writes nothing.
+ */
+import { LuaScript } from './lua-script';
+
+/** KEYS: feed, epoch, seq, events, entries, timeline, pinned. ARGV: feed JSON, epoch. → 1 created, 0 exists. */
+export const CREATE_FEED = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('SET', KEYS[2], ARGV[2])
+redis.call('SET', KEYS[3], 0)
+return 1
+`, 7);
+
+/**
+ * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency.
+ * ARGV: channel, history size, op (feed|create|update|delete), entry id,
+ *       expected current JSON (compare-and-set for feed/update), new JSON, pinned (1|0),
+ *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s.
+ * → {'ok', seq, epoch} | {'replayed', record} | {'feed_not_found'} | {'entry_not_found'}
+ *   | {'conflict'} | {'idempotency_key_reused'}
+ */
+export const COMMIT = new LuaScript(`
+local op, id = ARGV[3], ARGV[4]
+local current = redis.call('GET', KEYS[1])
+if not current then return {'feed_not_found'} end
+local fingerprint = ARGV[10]
+if fingerprint ~= '' then
+  local record = redis.call('GET', KEYS[8])
+  if record then
+    local nl = string.find(record, '\\n', 1, true)
+    if string.sub(record, 1, nl - 1) ~= fingerprint then return {'idempotency_key_reused'} end
+    return {'replayed', string.sub(record, nl + 1)}
+  end
+end
+local order = nil
+if op == 'feed' then
+  if current ~= ARGV[5] then return {'conflict'} end
+elseif op == 'update' or op == 'delete' then
+  local entry = redis.call('HGET', KEYS[5], id)
+  if not entry then return {'entry_not_found'} end
+  if op == 'update' and entry ~= ARGV[5] then return {'conflict'} end
+  order = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
+end
+local seq = redis.call('INCR', KEYS[2])
+local epoch = redis.call('GET', KEYS[3])
+local event = ARGV[8] .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ARGV[9]
+redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[2], seq .. '-0', 'e', event)
+if op == 'feed' then
+  redis.call('SET', KEYS[1], ARGV[6])
+elseif op == 'delete' then
+  redis.call('HDEL', KEYS[5], id)
+  redis.call('ZREM', KEYS[6], id)
+  redis.call('ZREM', KEYS[7], id)
+else
+  redis.call('HSET', KEYS[5], id, ARGV[6])
+  order = order or seq
+  local into, outof = KEYS[6], KEYS[7]
+  if ARGV[7] == '1' then into, outof = KEYS[7], KEYS[6] end
+  redis.call('ZREM', outof, id)
+  redis.call('ZADD', into, order, id)
+end
+redis.call('PUBLISH', ARGV[1], event)
+if fingerprint ~= '' then
+  redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[6] .. '}', 'EX', ARGV[11])
+end
+return {'ok', seq, epoch}
+`, 8);
+
+/**
+ * KEYS: feed, seq, epoch, entries, timeline, pinned. ARGV: limit.
+ * → false, or {feed JSON, seq, epoch, {pinned entry JSON…}, {entry JSON…}, last score or false}
+ */
+export const SNAPSHOT = new LuaScript(`
+local feed = redis.call('GET', KEYS[1])
+if not feed then return false end
+local limit = tonumber(ARGV[1])
+local function entries(ids)
+  if #ids == 0 then return {} end
+  return redis.call('HMGET', KEYS[4], unpack(ids))
+end
+local pinned = entries(redis.call('ZREVRANGE', KEYS[6], 0, -1))
+local page = redis.call('ZREVRANGE', KEYS[5], 0, limit, 'WITHSCORES')
+local ids, cursor = {}, false
+for i = 1, #page, 2 do
+  if #ids == limit then cursor = page[i - 1] break end
+  ids[#ids + 1] = page[i]
+end
+return {feed, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), pinned, entries(ids), cursor}
+`, 6);
+
+/** KEYS: feed, entries, timeline. ARGV: before (exclusive score), limit. → false, or {{entry JSON…}, last score or false}. */
+export const PAGE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local limit = tonumber(ARGV[2])
+local page = redis.call('ZREVRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
+local ids, cursor = {}, false
+for i = 1, #page, 2 do
+  if #ids == limit then cursor = page[i - 1] break end
+  ids[#ids + 1] = page[i]
+end
+if #ids == 0 then return {{}, cursor} end
+return {redis.call('HMGET', KEYS[2], unpack(ids)), cursor}
+`, 3);
+
+/**
+ * KEYS: seq, epoch, events. ARGV: since.
+ * → false (no feed), or {seq, epoch, oldest seq held, {event JSON…}}; the events only when
+ *   since is inside [oldest - 1, seq] (the caller decides what a cursor outside means).
+ */
+export const EVENTS_SINCE = new LuaScript(`
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then return false end
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+local since = tonumber(ARGV[1])
+local oldest = seq + 1
+local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
+if #first > 0 then oldest = tonumber(string.match(first[1][1], '^(%d+)')) end
+local events = {}
+if since >= oldest - 1 and since < seq then
+  for _, item in ipairs(redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+')) do
+    events[#events + 1] = item[2][2]
+  end
+end
+return {seq, epoch, oldest, events}
+`, 3);
