@@ -79,7 +79,13 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
 
   const server = createServer(app);
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
-  await listen(server, config.port, config.host);
+  try {
+    await listen(server, config.port, config.host);
+  } catch (err) {
+    await gateway.close();
+    if (options.backend === undefined) await backend.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 

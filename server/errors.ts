@@ -5,6 +5,7 @@
  * its details.
  */
 export const ERROR_STATUS = {
+  bad_request: 400,
   invalid_json: 400,
   validation_failed: 400,
   invalid_cursor: 400,

@@ -144,3 +144,46 @@ describe('bad input is refused clearly and changes nothing', () => {
     expect(status).toBe(404);
   });
 });
+
+describe('hostile requests never crash the server or leak a 500', () => {
+  let app: RunningApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(() => app.close());
+
+  /** Sends raw bytes and resolves with the status line the server answered. */
+  async function raw(request: string): Promise<string> {
+    const { createConnection } = await import('node:net');
+    return new Promise((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: app.port });
+      let data = '';
+      socket.on('data', (d) => {
+        data += d.toString();
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+      socket.end(request);
+    });
+  }
+
+  it('answers an upgrade with an unparseable URL and keeps serving', async () => {
+    const answer = await raw('GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 404/);
+    expect((await api(app).get('/healthz')).status).toBe(200);
+  });
+
+  it('answers malformed percent-encoding and corrupt gzip bodies with 4xx codes', async () => {
+    const http = api(app);
+    expect((await http.get('/v1/feeds/%E0%A4%A')).status).toBe(400);
+    expect((await http.patch('/v1/feeds/f/entries/%ZZ', { pinned: true })).body).toMatchObject({ error: { code: 'bad_request' } });
+    const gz = await http.call('POST', '/v1/feeds', 'not gzip at all', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    expect(gz.status).toBe(400);
+  });
+
+  it('answers unknown routes with 404, not 401', async () => {
+    const anon = api(app, null);
+    expect((await anon.get('/nope')).status).toBe(404);
+    expect((await anon.call('PUT', '/v1/feeds/x')).body).toMatchObject({ error: { code: 'route_not_found' } });
+  });
+});

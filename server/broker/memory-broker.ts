@@ -1,4 +1,5 @@
 import type { FeedEvent } from '../domain/types';
+import { AppError } from '../errors';
 import type { Broker, BrokerHandlers, BrokerSubscription } from './broker';
 
 /** The embedded broker: one process, so nothing is ever lost and `resync` never fires. */
@@ -27,6 +28,7 @@ export class MemoryBroker implements Broker {
   }
 
   async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {
+    if (this.closed) throw new AppError('unavailable', 'the broker is closed');
     let set = this.subscribers.get(feedId);
     if (set === undefined) {
       set = new Set();

@@ -28,7 +28,13 @@ export interface FeedHubDeps {
   /** Serialised events kept to serve resumes without a store read. */
   readonly recentSize: number;
   readonly onError: (err: unknown, context: string) => void;
+  /** Called when a reset has removed every member: the owner closes the hub. */
+  readonly onEmpty: (hub: FeedHub) => void;
 }
+
+/** Retry delays after a failed store read, ms: doubling from the first to the last. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 type HubState = 'starting' | 'active' | 'closed';
 
@@ -47,6 +53,8 @@ export class FeedHub {
   private mustCheckStore = false;
   private draining = false;
   private subscription: BrokerSubscription | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
   private _lastSeq = 0;
   private _epoch = '';
   /** Resolves when the hub is active; rejects with `feed_not_found` or a store/broker error. */
@@ -71,14 +79,17 @@ export class FeedHub {
     return this.members.size;
   }
 
+  /** A closed hub delivers nothing more; joiners need a new one. */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
   add(member: HubMember): void {
     if (this.state !== 'closed') this.members.add(member);
   }
 
-  /** Returns true when that was the last member (the caller then closes the hub). */
-  remove(member: HubMember): boolean {
+  remove(member: HubMember): void {
     this.members.delete(member);
-    return this.members.size === 0;
   }
 
   /** Serialised events after `since`, when the recent buffer still covers them all. */
@@ -93,6 +104,8 @@ export class FeedHub {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.members.clear();
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const sub = this.subscription;
     this.subscription = null;
     await sub?.unsubscribe();
@@ -150,13 +163,26 @@ export class FeedHub {
           this.emit(e);
         }
       }
+      this.failures = 0;
     } catch (err) {
-      // The store is unreachable: keep what we have; the next event or resync retries.
+      // The store is unreachable: keep what we have and try again after a backoff, even
+      // if the feed goes quiet (events still queued stay queued, in order).
       this.mustCheckStore = true;
       this.deps.onError(err, `feed ${this.feedId}: catching up from the store`);
+      this.scheduleRetry();
     } finally {
       this.draining = false;
     }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || this.state !== 'active') return;
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.failures++);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.drain();
+    }, delay);
+    this.retryTimer.unref();
   }
 
   private async catchUpFromStore(): Promise<void> {
@@ -187,5 +213,6 @@ export class FeedHub {
     const members = [...this.members];
     this.members.clear();
     for (const m of members) m.reset(reason);
+    this.deps.onEmpty(this);
   }
 }

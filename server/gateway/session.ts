@@ -74,6 +74,7 @@ class ReaderSubscription implements HubMember {
 export class Session {
   private readonly subscriptions = new Map<string, ReaderSubscription>();
   private closing = false;
+  private terminateTimer: NodeJS.Timeout | null = null;
   private readonly goneListeners: Array<() => void> = [];
   /** Cleared at each ping, set by any pong or frame from the reader. */
   alive = true;
@@ -88,6 +89,7 @@ export class Session {
       this.alive = true;
     });
     ws.on('close', () => {
+      if (this.terminateTimer !== null) clearTimeout(this.terminateTimer);
       this.cleanup();
       for (const listener of this.goneListeners.splice(0)) listener();
     });
@@ -99,7 +101,8 @@ export class Session {
     if (this.closing) return;
     this.closing = true;
     this.ws.close(code, reason);
-    setTimeout(() => this.ws.terminate(), this.deps.closeTimeoutMs).unref();
+    this.terminateTimer = setTimeout(() => this.ws.terminate(), this.deps.closeTimeoutMs);
+    this.terminateTimer.unref();
   }
 
   /** Calls `listener` once the connection has closed (at once if it already has). */
@@ -165,7 +168,8 @@ export class Session {
     try {
       hub = await this.deps.join(feed, sub);
     } catch (err) {
-      if (this.subscriptions.get(feed) === sub) this.subscriptions.delete(feed);
+      if (!current()) return; // superseded by a newer subscribe or an unsubscribe
+      this.subscriptions.delete(feed);
       if (isAppError(err) && err.code === 'feed_not_found') this.sendError('feed_not_found', err.message, feed);
       else this.failSubscription(err, feed);
       return;

@@ -60,7 +60,8 @@ export class WsGateway {
   /** Handles an HTTP upgrade request for any path; answers non-WS_PATH requests with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.options.onError(err, 'upgrade socket'));
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    // Only the path matters; parsing the whole URL could throw on hostile input.
+    const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== WS_PATH) return refuse(socket, 404, 'Not Found');
     if (this.state !== 'running') return refuse(socket, 503, 'Service Unavailable');
     const origin = req.headers.origin;
@@ -106,12 +107,13 @@ export class WsGateway {
 
   private async join(feedId: string, member: HubMember): Promise<FeedHub> {
     let hub = this.hubs.get(feedId);
-    if (hub === undefined) {
+    if (hub === undefined || hub.closed) {
       hub = new FeedHub(feedId, {
         store: this.options.store,
         broker: this.options.broker,
         recentSize: this.options.recentSize ?? 256,
         onError: this.options.onError,
+        onEmpty: (h) => this.closeHubIfEmpty(h),
       });
       this.hubs.set(feedId, hub);
     }
@@ -128,9 +130,16 @@ export class WsGateway {
 
   private leave(feedId: string, member: HubMember): void {
     const hub = this.hubs.get(feedId);
-    if (hub === undefined || !hub.remove(member)) return;
-    this.hubs.delete(feedId);
-    hub.close().catch((err: unknown) => this.options.onError(err, `closing feed ${feedId}`));
+    if (hub === undefined) return;
+    hub.remove(member);
+    this.closeHubIfEmpty(hub);
+  }
+
+  /** A feed with no local readers is unsubscribed from the broker. */
+  private closeHubIfEmpty(hub: FeedHub): void {
+    if (hub.size > 0) return;
+    if (this.hubs.get(hub.feedId) === hub) this.hubs.delete(hub.feedId);
+    hub.close().catch((err: unknown) => this.options.onError(err, `closing feed ${hub.feedId}`));
   }
 
   private checkAlive(): void {

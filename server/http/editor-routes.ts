@@ -37,19 +37,19 @@ function idempotency(header: string | undefined, input: unknown): IdempotencyReq
 /** The editor API: every route needs a bearer token; every change goes through the store. */
 export function editorRoutes(store: FeedStore, tokens: readonly EditorToken[]): Router {
   const r = Router();
-  r.use(requireEditor(tokens));
+  const editor = requireEditor(tokens);
 
-  r.post('/v1/feeds', requireJson, parseJson, async (req, res) => {
+  r.post('/v1/feeds', editor, requireJson, parseJson, async (req, res) => {
     const feed = await store.createFeed(parseNewFeed(req.body), { actor: actorOf(res.locals) });
     res.status(201).location(`/v1/feeds/${feed.id}`).json({ feed });
   });
 
-  r.patch('/v1/feeds/:feedId', requireJson, parseJson, async (req, res) => {
+  r.patch('/v1/feeds/:feedId', editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     res.json(await store.updateFeed(id, parseFeedPatch(req.body), { actor: actorOf(res.locals) }));
   });
 
-  r.post('/v1/feeds/:feedId/entries', requireJson, parseJson, async (req, res) => {
+  r.post('/v1/feeds/:feedId/entries', editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const input = parseNewEntry(req.body);
     const result = await store.createEntry(id, input, { actor: actorOf(res.locals) }, idempotency(req.get('idempotency-key'), input));
@@ -57,13 +57,13 @@ export function editorRoutes(store: FeedStore, tokens: readonly EditorToken[]): 
     res.status(201).location(`/v1/feeds/${id}#entry-${result.entry.id}`).json({ entry: result.entry, seq: result.seq });
   });
 
-  r.patch('/v1/feeds/:feedId/entries/:entryId', requireJson, parseJson, async (req, res) => {
+  r.patch('/v1/feeds/:feedId/entries/:entryId', editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
     res.json(await store.updateEntry(id, entry, parseEntryPatch(req.body), { actor: actorOf(res.locals) }));
   });
 
-  r.delete('/v1/feeds/:feedId/entries/:entryId', async (req, res) => {
+  r.delete('/v1/feeds/:feedId/entries/:entryId', editor, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
     const { seq } = await store.deleteEntry(id, entry, { actor: actorOf(res.locals) });

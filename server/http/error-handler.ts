@@ -13,8 +13,18 @@ const BODY_ERRORS: Readonly<Record<string, () => AppError>> = {
 
 function toAppError(err: unknown): AppError | null {
   if (isAppError(err)) return err;
-  if (typeof err === 'object' && err !== null && 'type' in err && typeof err.type === 'string') {
-    return BODY_ERRORS[err.type]?.() ?? null;
+  if (typeof err !== 'object' || err === null) return null;
+  if ('type' in err && typeof err.type === 'string') {
+    const known = BODY_ERRORS[err.type];
+    if (known !== undefined) return known();
+  }
+  // Other errors Express and body-parser raise for a client's mistake (a malformed
+  // percent-encoding in the path, a corrupt gzip body) carry a 4xx status.
+  const status = 'status' in err ? err.status : 'statusCode' in err ? err.statusCode : undefined;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (status === 413) return BODY_ERRORS['entity.too.large']?.() ?? null;
+    if (status === 415) return new AppError('unsupported_media_type', 'unsupported request body');
+    return new AppError('bad_request', 'the request is malformed');
   }
   return null;
 }

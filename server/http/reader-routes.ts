@@ -29,7 +29,7 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     // Every change appends an event, so (epoch, seq) names this representation exactly.
     const etag = `"${snapshot.epoch}-${snapshot.seq}-${limit}"`;
     res.set({ ETag: etag, 'Cache-Control': 'no-cache' });
-    if (req.get('if-none-match') === etag) {
+    if (matchesEtag(req.get('if-none-match'), etag)) {
       res.status(304).end();
       return;
     }
@@ -62,4 +62,13 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
   });
 
   return r;
+}
+
+/** If-None-Match may list several tags and mark them weak (W/); any match counts. */
+function matchesEtag(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === etag;
+  });
 }
