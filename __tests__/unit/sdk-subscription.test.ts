@@ -266,12 +266,27 @@ describe('delivery', () => {
     expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 3, epoch: 'e2' }]);
   });
 
-  it('on feed_not_found: reports it and closes the subscription', async () => {
-    const { client, socket, sub, errors } = await live();
+  it('on feed_not_found for a feed it never saw: reports it and closes the subscription', async () => {
+    const { client, socket, errors } = await connected();
+    const sub = client.subscribe('election', { since: 3 });
     socket.push({ type: 'error', code: 'feed_not_found', message: 'no such feed', feed: 'election' });
     expect(errors.map((e) => [e.code, e.feed, e.message])).toEqual([['feed_not_found', 'election', 'no such feed']]);
     expect(sub.state).toBe('closed');
     expect(() => client.subscribe('election', { since: 1 })).not.toThrow();
+  });
+
+  it('on feed_not_found for a feed it had (the store lost it): resets and reloads until the feed is back', async () => {
+    const { socket, sub, seen, http } = await live();
+    http.setHandler(() => ({ status: 404, body: { error: { code: 'feed_not_found', message: 'no' } } }));
+    socket.push({ type: 'error', code: 'feed_not_found', message: 'no such feed', feed: 'election' });
+    await flush();
+    expect(seen.log).toEqual(['reset:feed_not_found']);
+    expect(sub.state).toBe('loading');
+
+    http.setHandler(() => ({ status: 200, body: snapshot(1, 'e9') }));
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(seen.log).toEqual(['reset:feed_not_found', 'snapshot:reset:1']);
+    expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 1, epoch: 'e9' }]);
   });
 
   it('on unavailable: reports it and subscribes again after the backoff delay', async () => {

@@ -3,7 +3,9 @@
  * machine-readable `code`:
  *
  * - `snapshot_failed`  GET /v1/feeds/:feed failed (network, HTTP status, bad body); retried with backoff
- * - `feed_not_found`   the feed does not exist (HTTP 404 or an error frame); the subscription is closed
+ * - `feed_not_found`   the feed does not exist (HTTP 404 or an error frame). A subscription that
+ *                      never saw the feed is closed; one that had it (the store lost it) resets
+ *                      and keeps reloading the snapshot with backoff until the feed is back
  * - `closed_by_server` the server closed the socket with a 4500–4999 code; the client stops reconnecting
  * - `connect_failed`   the WebSocket could not even be constructed; retried with backoff
  * - `protocol_error`   the server sent a frame the SDK cannot read

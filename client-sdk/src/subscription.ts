@@ -55,6 +55,8 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   private lastEpoch: string | undefined;
   private s: SubscriptionState;
   private reason: 'initial' | 'reset' = 'initial';
+  /** The feed has existed (a snapshot loaded or the server confirmed it): a later 404 means the store lost it. */
+  private seen = false;
   /** A subscribe frame went out on the current socket. */
   private sent = false;
   /** Bumped to forget an in-flight snapshot load. */
@@ -132,12 +134,18 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       if (this.lastEpoch !== undefined && frame.epoch !== this.lastEpoch) return this.reset('epoch_changed');
       this.lastSeq ??= frame.seq;
       this.lastEpoch ??= frame.epoch;
+      this.seen = true;
       this.attempt = 0;
       this.setState('live');
     } else if (frame.type === 'event') {
       this.event(frame);
     } else if (frame.type === 'error') {
-      if (frame.code === 'feed_not_found') this.close();
+      // A feed that existed and vanished was lost by the store (e.g. Redis restarted
+      // without persistence): reload until it is back rather than give up on the page.
+      if (frame.code === 'feed_not_found') {
+        if (this.seen) this.reset('feed_not_found');
+        else this.close();
+      }
       else if (frame.code === 'unavailable') {
         // The server could not serve the subscription now: ask again after a backoff delay.
         this.setState('subscribing');
@@ -188,6 +196,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       (snapshot) => {
         if (token !== this.token) return;
         this.attempt = 0;
+        this.seen = true;
         this.lastSeq = snapshot.seq;
         this.lastEpoch = snapshot.epoch;
         this.setState('subscribing');
@@ -202,7 +211,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
             ? error
             : new LiveError('snapshot_failed', `snapshot of "${this.feed}" failed`, { feed: this.feed, cause: error });
         this.host.report(e);
-        if (e.code === 'feed_not_found') this.close();
+        if (e.code === 'feed_not_found' && !this.seen) this.close();
         else this.timer = setTimeout(() => this.load(), this.host.delay(this.attempt++));
       },
     );
