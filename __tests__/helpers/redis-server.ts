@@ -68,6 +68,15 @@ export class TestRedis {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: the server hangs with its connections open (a network partition, a stuck host). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** A client for the test itself (close it after use). */
   client(): Redis {
     return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
@@ -75,6 +84,7 @@ export class TestRedis {
 
   /** Stops the server and removes its data directory. */
   async destroy(): Promise<void> {
+    this.resume();
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
