@@ -6,6 +6,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// A fresh machine may lack the programs the integration tests start (redis-server, …).
+const deps = spawnSync('bash', [new URL('./install-system-deps.sh', import.meta.url).pathname], { stdio: 'inherit' });
+if (deps.status !== 0) process.exit(deps.status ?? 1);
+
 const dir = mkdtempSync(join(tmpdir(), 'liveline-jest-'));
 const results = join(dir, 'results.json');
 const jest = spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', '--json', `--outputFile=${results}`, ...process.argv.slice(2)], { stdio: 'inherit' });
