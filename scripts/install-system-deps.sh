@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite needs, from Debian's packages, when missing:
-# redis-server (integration tests start their own throwaway servers) and, later, chromium.
+# redis-server (integration tests start their own throwaway servers) and chromium (browser
+# tests drive Debian's Chromium through playwright-core; no browser is downloaded).
 # Run as root (CI and fresh machines here are); otherwise prints the command to run.
 set -euo pipefail
 
-declare -A packages=([redis-server]=redis-server)
+declare -A packages=([redis-server]=redis-server [chromium]=chromium [curl]=curl)
 missing=()
 for program in "${!packages[@]}"; do
   command -v "$program" >/dev/null 2>&1 || missing+=("${packages[$program]}")

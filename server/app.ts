@@ -15,6 +15,7 @@ import { editorRoutes } from './http/editor-routes';
 import { errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { readerRoutes } from './http/reader-routes';
+import { sseRoutes } from './http/sse-routes';
 import { staticRoutes } from './http/static-routes';
 import { errorFields, silentLogger, type Logger } from './log';
 import { SDK_DIST_DIR } from './paths';
@@ -25,7 +26,7 @@ export const DEMO_FEED_ID = 'demo';
 export interface AppOptions {
   readonly log?: Logger;
   /** Gateway tunables (tests shorten them); see GatewayOptions for defaults. */
-  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'recentSize' | 'closeTimeoutMs' | 'maxPayload'>>;
+  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'sseHeartbeatMs' | 'maxBufferedBytes' | 'recentSize' | 'closeTimeoutMs' | 'maxPayload'>>;
   /** Create the demo feed and serve the demo page at `/`. Default: only on the embedded in-memory backend. */
   readonly demo?: boolean;
   /**
@@ -73,6 +74,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   app.use(healthRoutes(async () => state === 'running' && (await backend.isReady())));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   app.use(readerRoutes(store, config.allowedOrigins));
+  app.use(sseRoutes(gateway, store, config.allowedOrigins));
   app.use(editorRoutes(store, editorTokens));
   app.use(notFound);
   app.use(errorHandler(log));

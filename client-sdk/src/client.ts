@@ -3,6 +3,7 @@ import { Emitter } from './emitter';
 import { LiveError } from './errors';
 import { endpoints, FEED_ID, OPEN, parseServerFrame, type WebSocketConstructor, type WebSocketLike } from './protocol';
 import { loadSnapshot, type FetchLike } from './snapshot';
+import { sseSockets, type EventSourceConstructor } from './sse-socket';
 import { Subscription, type SubscribeOptions, type SubscriptionHost } from './subscription';
 
 /**
@@ -26,7 +27,12 @@ export interface LiveClientOptions {
   maxReconnectDelayMs?: number;
   /** Randomness for the backoff jitter, in [0, 1). Default Math.random. */
   random?: () => number;
+  /** EventSource implementation for the SSE fallback. Default globalThis.EventSource (none in Node). */
+  EventSource?: EventSourceConstructor;
 }
+
+/** WebSockets in a row that must fail to open before the client switches to SSE. */
+const WS_FAILURES_BEFORE_SSE = 2;
 
 export interface ClientEvents {
   state: [state: ClientState];
@@ -43,7 +49,12 @@ export interface ClientEvents {
 export class LiveClient extends Emitter<ClientEvents> {
   private s: ClientState = 'disconnected';
   private readonly ws: string;
-  private readonly WS: WebSocketConstructor;
+  private WS: WebSocketConstructor;
+  /** The SSE fallback, when EventSource exists. */
+  private readonly sse: WebSocketConstructor | undefined;
+  private kind: 'websocket' | 'sse' = 'websocket';
+  /** Sockets in a row that closed without ever opening. */
+  private unopened = 0;
   private readonly delay: (attempt: number) => number;
   private readonly subs = new Map<string, Subscription>();
   private readonly host: SubscriptionHost;
@@ -56,10 +67,13 @@ export class LiveClient extends Emitter<ClientEvents> {
   constructor(options: LiveClientOptions) {
     super();
     const { http, ws } = endpoints(options.url);
-    const WS = options.WebSocket ?? globalThis.WebSocket;
+    const ES = options.EventSource ?? (typeof EventSource === 'function' ? EventSource : undefined);
+    this.sse = ES && sseSockets(http, ES);
+    const WS = options.WebSocket ?? globalThis.WebSocket ?? this.sse;
     if (typeof WS !== 'function') {
       throw new TypeError('LiveClient: no WebSocket implementation; pass options.WebSocket (in Node: require("ws"))');
     }
+    if (WS === this.sse) this.kind = 'sse';
     const fetchFn: FetchLike | undefined =
       options.fetch ?? (typeof fetch === 'function' ? (url, init) => fetch(url, init) : undefined);
     if (!fetchFn) throw new TypeError('LiveClient: no fetch implementation; pass options.fetch');
@@ -92,6 +106,11 @@ export class LiveClient extends Emitter<ClientEvents> {
 
   get state(): ClientState {
     return this.s;
+  }
+
+  /** `websocket`, or `sse` once WebSockets failed to open (or don't exist) and EventSource does. */
+  get transport(): 'websocket' | 'sse' {
+    return this.kind;
   }
 
   /** Starts connecting (and loading pending snapshots). Does nothing if already started. */
@@ -148,9 +167,11 @@ export class LiveClient extends Emitter<ClientEvents> {
     }
     this.socket = socket;
     // Events of a socket we no longer hold (after disconnect()) are ignored.
+    let opened = false;
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      this.attempt = 0;
+      opened = true;
+      this.attempt = this.unopened = 0;
       this.setState('connected');
       for (const sub of this.subs.values()) sub._open();
     };
@@ -158,7 +179,13 @@ export class LiveClient extends Emitter<ClientEvents> {
       if (this.socket === socket) this.receive(event.data);
     };
     socket.onclose = (event: { code?: number; reason?: string }) => {
-      if (this.socket === socket) this.closed(event.code ?? 1006, event.reason ?? '');
+      if (this.socket !== socket) return;
+      // WebSockets that never open (a proxy refusing upgrades): fall back to SSE, keeping every cursor.
+      if (!opened && ++this.unopened >= WS_FAILURES_BEFORE_SSE && this.sse && this.kind === 'websocket') {
+        this.WS = this.sse;
+        this.kind = 'sse';
+      }
+      this.closed(event.code ?? 1006, event.reason ?? '');
     };
     // Always set (ws throws on an unhandled 'error'); a close event follows every error.
     socket.onerror = () => undefined;

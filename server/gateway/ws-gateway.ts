@@ -1,11 +1,13 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../broker/broker';
 import type { FeedStore } from '../store/feed-store';
 import { FeedHub, type HubMember } from './feed-hub';
 import { CloseCode } from './protocol';
+import type { FeedAccess } from './reader-subscription';
 import { Session } from './session';
+import { SseStream } from './sse-stream';
 
 export const WS_PATH = '/v1/ws';
 
@@ -16,6 +18,8 @@ export interface GatewayOptions {
   readonly allowedOrigins: readonly string[] | null;
   /** Interval between pings, ms; a reader that missed the previous pong is terminated. Default 30 000. */
   readonly heartbeatMs?: number;
+  /** Interval of SSE comment heartbeats, ms. Default 15 000. */
+  readonly sseHeartbeatMs?: number;
   /** Send-buffer cap per reader, bytes, before it is closed with SLOW_READER. Default 1 MiB. */
   readonly maxBufferedBytes?: number;
   /** Largest frame a reader may send, bytes (larger: close 1009). Default 4096. */
@@ -30,19 +34,28 @@ export interface GatewayOptions {
 type GatewayState = 'running' | 'closing' | 'closed';
 
 /**
- * The reader WebSocket endpoint: accepts upgrades on WS_PATH (checking the Origin),
- * holds a Session per connection and a FeedHub per feed with local readers, pings for
- * dead peers, and on close() sends every reader SERVICE_RESTART so it resumes elsewhere.
+ * The reader side of a node: accepts WebSocket upgrades on WS_PATH (checking the Origin)
+ * and SSE streams, holds a Session per WebSocket, an SseStream per SSE reader and a FeedHub
+ * per feed with local readers, pings for dead peers, and on close() sends every reader
+ * away (WebSocket: SERVICE_RESTART) so it resumes elsewhere.
  */
 export class WsGateway {
   private state: GatewayState = 'running';
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
+  private readonly streams = new Set<SseStream>();
   private readonly hubs = new Map<string, FeedHub>();
   private readonly heartbeat: NodeJS.Timeout;
   private closePromise: Promise<void> | null = null;
+  private readonly access: FeedAccess;
 
   constructor(private readonly options: GatewayOptions) {
+    this.access = {
+      store: options.store,
+      join: (feed, member) => this.join(feed, member),
+      leave: (feed, member) => this.leave(feed, member),
+      onError: options.onError,
+    };
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -53,8 +66,29 @@ export class WsGateway {
     this.heartbeat.unref();
   }
 
+  /** Readers connected, over WebSocket and SSE. */
   get connectionCount(): number {
-    return this.sessions.size;
+    return this.sessions.size + this.streams.size;
+  }
+
+  /**
+   * Serves one SSE reader of `feed` on `res` (an HTTP response not yet started), after
+   * `since` when given. While the gateway is closing, answers 503.
+   */
+  openStream(res: ServerResponse, feed: string, since: number | undefined, epoch: string | undefined): void {
+    if (this.state !== 'running') {
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+      res.end(JSON.stringify({ error: { code: 'unavailable', message: 'server restarting; reconnect' } }));
+      return;
+    }
+    const stream = new SseStream(res, feed, this.access, {
+      heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+    });
+    this.streams.add(stream);
+    stream.onGone(() => this.streams.delete(stream));
+    // Spread the browsers' automatic reconnects after a restart over a few seconds.
+    stream.start(since, epoch, 1000 + Math.floor(Math.random() * 4000));
   }
 
   /** Handles an HTTP upgrade request for any path; answers non-WS_PATH requests with 404. */
@@ -81,6 +115,7 @@ export class WsGateway {
     clearInterval(this.heartbeat);
     const gone = [...this.sessions].map((s) => new Promise<void>((resolve) => s.onGone(resolve)));
     for (const s of this.sessions) s.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
+    for (const s of this.streams) s.close(); // SSE readers reconnect by themselves, with Last-Event-ID
     await Promise.all(gone);
     await Promise.all([...this.hubs.values()].map((h) => h.close()));
     this.hubs.clear();
@@ -94,12 +129,9 @@ export class WsGateway {
       return;
     }
     const session = new Session(ws, {
-      store: this.options.store,
-      join: (feed, member) => this.join(feed, member),
-      leave: (feed, member) => this.leave(feed, member),
+      access: this.access,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
-      onError: this.options.onError,
     });
     this.sessions.add(session);
     session.onGone(() => this.sessions.delete(session));

@@ -7,9 +7,13 @@ import { demoPage } from './demo-page';
 const SDK_FILES: Readonly<Record<string, string>> = {
   'liveline.js': 'liveline.js',
   'liveline.mjs': 'liveline.mjs',
+  'liveline-core.js': 'liveline-core.js',
 };
 
-/** The SDK bundles at /sdk/liveline.js (global `Liveline`) and /sdk/liveline.mjs, and the demo page at `/`. */
+/**
+ * The SDK bundles: /sdk/liveline.js (global `Liveline`, with the widget), /sdk/liveline.mjs
+ * (ES module) and /sdk/liveline-core.js (the SDK alone); and the demo page at `/`.
+ */
 export function staticRoutes(sdkDir: string, demoFeedId: string | null): Router {
   const r = Router();
   const cache = new Map<string, Buffer>();

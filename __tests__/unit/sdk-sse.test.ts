@@ -1,0 +1,104 @@
+import type { EventSourceLike } from '../../client-sdk/src';
+import { created, setupClient } from '../helpers/fake-websocket';
+
+const flush = (): Promise<void> => jest.advanceTimersByTimeAsync(0);
+
+beforeEach(() => jest.useFakeTimers());
+afterEach(() => jest.useRealTimers());
+
+/** A controllable EventSource: the test pushes messages and fails streams. */
+class FakeEventSource implements EventSourceLike {
+  static all: FakeEventSource[] = [];
+  readyState = 0;
+  onmessage: ((event: never) => void) | null = null;
+  onerror: ((event: never) => void) | null = null;
+
+  constructor(readonly url: string) {
+    FakeEventSource.all.push(this);
+  }
+
+  push(frame: object): void {
+    (this.onmessage as ((e: { data: string }) => void) | null)?.({ data: JSON.stringify(frame) });
+  }
+
+  /** What the browser does on an HTTP error: gives up on the stream. */
+  fail(): void {
+    this.readyState = 2;
+    (this.onerror as ((e: object) => void) | null)?.({});
+  }
+
+  close(): void {
+    this.readyState = 2;
+  }
+}
+
+describe('SSE fallback', () => {
+  beforeEach(() => {
+    FakeEventSource.all = [];
+  });
+
+  it('switches to SSE after two WebSockets fail to open, and resumes from the cursor', async () => {
+    const { client, ws } = setupClient({ EventSource: FakeEventSource });
+    const sub = client.subscribe('election');
+    const seqs: number[] = [];
+    sub.on('event', (e) => seqs.push(e.seq));
+    client.connect();
+    await flush(); // snapshot(10) loaded: cursor 10
+    expect(client.transport).toBe('websocket');
+
+    ws.last().serverClose(1006); // a proxy refuses the upgrade, twice
+    await jest.advanceTimersByTimeAsync(20_000);
+    ws.last().serverClose(1006);
+    await jest.advanceTimersByTimeAsync(20_000);
+
+    expect(client.transport).toBe('sse');
+    expect(client.state).toBe('connected');
+    const es = FakeEventSource.all[0] as FakeEventSource;
+    expect(es.url).toBe('http://localhost:8080/v1/feeds/election/stream?since=10&epoch=e1');
+    es.push({ type: 'subscribed', feed: 'election', seq: 11, epoch: 'e1' });
+    es.push(created(11));
+    es.push(created(11)); // a duplicate after the browser's own reconnect is dropped
+    es.push(created(12));
+    expect(seqs).toEqual([11, 12]);
+    expect(sub.state).toBe('live');
+  });
+
+  it('reconnects through a new stream from the cursor when the browser gives up on one', async () => {
+    const { client, ws } = setupClient({ EventSource: FakeEventSource });
+    const sub = client.subscribe('election');
+    client.connect();
+    await flush();
+    for (let i = 0; i < 2; i++) {
+      ws.last().serverClose(1006);
+      await jest.advanceTimersByTimeAsync(20_000);
+    }
+    const first = FakeEventSource.all[0] as FakeEventSource;
+    first.push({ type: 'subscribed', feed: 'election', seq: 10, epoch: 'e1' });
+    first.push(created(11));
+    first.fail(); // e.g. a 503 while the node restarts
+    await jest.advanceTimersByTimeAsync(20_000);
+    const second = FakeEventSource.all[1] as FakeEventSource;
+    expect(second.url).toBe('http://localhost:8080/v1/feeds/election/stream?since=11&epoch=e1');
+    expect(sub.seq).toBe(11);
+  });
+
+  it('closes a stream that delivered a reset, so the browser does not reopen it', async () => {
+    const { client, ws, http } = setupClient({ EventSource: FakeEventSource });
+    const sub = client.subscribe('election');
+    client.connect();
+    await flush();
+    for (let i = 0; i < 2; i++) {
+      ws.last().serverClose(1006);
+      await jest.advanceTimersByTimeAsync(20_000);
+    }
+    const es = FakeEventSource.all[0] as FakeEventSource;
+    const resets: string[] = [];
+    sub.on('reset', (r) => resets.push(r));
+    http.setHandler(() => ({ status: 200, body: { feed: { id: 'election' }, entries: [], nextBefore: null, seq: 3, epoch: 'e2' } }));
+    es.push({ type: 'reset', feed: 'election', reason: 'history_expired' });
+    expect(es.readyState).toBe(2);
+    await flush();
+    expect(resets).toEqual(['history_expired']);
+    expect((FakeEventSource.all[1] as FakeEventSource).url).toContain('since=3&epoch=e2');
+  });
+});

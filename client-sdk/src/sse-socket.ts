@@ -1,0 +1,78 @@
+/**
+ * The SSE fallback, shaped like a WebSocket so the client's state machine, resume and
+ * dedupe stay exactly the same: each `subscribe` frame opens one EventSource on
+ * `/v1/feeds/:feed/stream?since=&epoch=`, whose messages are the same JSON frames as on
+ * the WebSocket. The browser's own EventSource reconnects resume with Last-Event-ID; a
+ * stream the browser gives up on (an HTTP error) closes this "socket", and the client
+ * reconnects as after any drop.
+ */
+import type { WebSocketConstructor, WebSocketLike } from './protocol';
+
+/** The part of the browser's EventSource the SDK uses. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onmessage: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+const CLOSED = 2;
+
+export function sseSockets(http: string, ES: EventSourceConstructor): WebSocketConstructor {
+  return class SseSocket implements WebSocketLike {
+    readyState = 0;
+    onopen: ((event: never) => void) | null = null;
+    onmessage: ((event: never) => void) | null = null;
+    onclose: ((event: never) => void) | null = null;
+    onerror: ((event: never) => void) | null = null;
+    private readonly streams = new Map<string, EventSourceLike>();
+
+    constructor() {
+      // Nothing to handshake: "open" at once, but after the caller has set its handlers.
+      setTimeout(() => {
+        if (this.readyState !== 0) return;
+        this.readyState = 1;
+        this.emit(this.onopen, {});
+      }, 0);
+    }
+
+    send(data: string): void {
+      const frame = JSON.parse(data) as { type: string; feed: string; since?: number; epoch?: string };
+      this.streams.get(frame.feed)?.close();
+      this.streams.delete(frame.feed);
+      if (frame.type !== 'subscribe') return;
+      const query = [
+        frame.since === undefined ? '' : `since=${frame.since}`,
+        frame.epoch === undefined ? '' : `epoch=${encodeURIComponent(frame.epoch)}`,
+      ].filter(Boolean).join('&');
+      const es = new ES(`${http}/v1/feeds/${frame.feed}/stream${query ? `?${query}` : ''}`);
+      this.streams.set(frame.feed, es);
+      es.onmessage = ((event: { data?: unknown }) => {
+        if (this.streams.get(frame.feed) !== es) return;
+        // The server ends the stream after a reset or an error; don't let the browser reopen it.
+        if (typeof event.data === 'string' && /^\{"type":"(reset|error)"/.test(event.data)) {
+          es.close();
+          this.streams.delete(frame.feed);
+        }
+        this.emit(this.onmessage, { data: event.data });
+      }) as (event: never) => void;
+      es.onerror = (() => {
+        if (es.readyState === CLOSED && this.streams.get(frame.feed) === es) this.close(1006);
+      }) as (event: never) => void;
+    }
+
+    close(code = 1000): void {
+      if (this.readyState === 3) return;
+      this.readyState = 3;
+      for (const es of this.streams.values()) es.close();
+      this.streams.clear();
+      setTimeout(() => this.emit(this.onclose, { code, reason: '' }), 0);
+    }
+
+    private emit(handler: ((event: never) => void) | null, event: object): void {
+      (handler as ((event: object) => void) | null)?.(event);
+    }
+  };
+}

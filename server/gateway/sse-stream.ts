@@ -1,0 +1,76 @@
+import type { ServerResponse } from 'node:http';
+import type { ServerFrame } from './protocol';
+import { ReaderSubscription, type FeedAccess } from './reader-subscription';
+
+export interface SseStreamOptions {
+  /** Interval of `: ping` comment lines that keep proxies from closing an idle stream, ms. */
+  readonly heartbeatMs: number;
+  /** Bytes queued for a reader before the stream is ended (the reader resumes with Last-Event-ID). */
+  readonly maxBufferedBytes: number;
+}
+
+/**
+ * One reader on Server-Sent Events: the fallback for networks that refuse WebSocket
+ * upgrades. One feed per stream; the same frames as the WebSocket, as `data:` lines, with
+ * each event's seq as its `id:` so the browser's automatic reconnect resumes exactly
+ * (Last-Event-ID). A `reset` or `error` frame ends the stream.
+ */
+export class SseStream {
+  private readonly subscription: ReaderSubscription;
+  private readonly heartbeat: NodeJS.Timeout;
+  private closed = false;
+  private readonly goneListeners: Array<() => void> = [];
+
+  constructor(private readonly res: ServerResponse, feed: string, access: FeedAccess, private readonly options: SseStreamOptions) {
+    this.subscription = new ReaderSubscription(feed, {
+      event: (d) => this.write(d.sse),
+      frame: (f) => this.frame(f),
+      ended: () => this.close(),
+    }, access);
+    this.heartbeat = setInterval(() => this.write(Buffer.from(': ping\n\n')), options.heartbeatMs);
+    this.heartbeat.unref();
+    res.on('close', () => this.close());
+  }
+
+  /** Sends the headers and starts delivery after `since` (absent: from now on). */
+  start(since: number | undefined, epoch: string | undefined, retryMs: number): void {
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no', // nginx: don't buffer the stream
+    });
+    this.write(Buffer.from(`retry: ${retryMs}\n\n`));
+    void this.subscription.start(since, epoch);
+  }
+
+  /** Ends the stream. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    this.subscription.stop();
+    this.res.end();
+    for (const listener of this.goneListeners.splice(0)) listener();
+  }
+
+  onGone(listener: () => void): void {
+    if (this.closed) listener();
+    else this.goneListeners.push(listener);
+  }
+
+  private frame(f: ServerFrame): void {
+    this.write(Buffer.from(`data: ${JSON.stringify(f)}\n\n`));
+    if (f.type === 'reset' || f.type === 'error') this.close();
+  }
+
+  private write(bytes: Buffer): void {
+    if (this.closed) return;
+    if (this.res.writableLength > this.options.maxBufferedBytes) {
+      this.res.destroy(); // too slow: let it reconnect and resume rather than buffer without bound
+      this.close();
+      return;
+    }
+    this.res.write(bytes);
+  }
+}
