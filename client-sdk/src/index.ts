@@ -8,5 +8,8 @@ export type { ClientEvents, ClientState, LiveClientOptions } from './client';
 export { LiveError } from './errors';
 export type { WebSocketConstructor, WebSocketLike } from './protocol';
 export type { FetchLike } from './snapshot';
+export type { EventSourceConstructor, EventSourceLike } from './sse-socket';
 export type { SubscribeOptions, Subscription, SubscriptionEvents, SubscriptionState } from './subscription';
 export type { Entry, Feed, FeedEventData, FeedEventType, FeedSnapshot, FeedStatus, LiveEvent, LiveEventOf } from './types';
+export { mount } from './widget';
+export type { MountOptions, WidgetHandle, WidgetLabels } from './widget';

@@ -1,0 +1,60 @@
+/**
+ * Every string the widget shows, in English by default. Pass `labels` to mount() to
+ * translate some or all of them; times and relative times follow `locale`.
+ */
+export interface WidgetLabels {
+  /** Status badges. */
+  live: string;
+  ended: string;
+  scheduled: string;
+  /** Heading of the pinned summary block. */
+  summary: string;
+  /** Heading of the pinned entries area. */
+  pinned: string;
+  /** Heading of the key-events list, and the tag on a key-event entry. */
+  keyEvents: string;
+  keyEvent: string;
+  /** Before the author names: "By" → "By Ana Ruiz, Tom Li". */
+  by: string;
+  /** Before the time of the last correction: "Updated" → "Updated 21:14". */
+  updated: string;
+  /** Text of each entry's permalink anchor (#entry-ID). */
+  permalink: string;
+  /** Relative time under a minute. */
+  justNow: string;
+  /** The "N new updates" button and the screen-reader announcement. */
+  newUpdates: (count: number) => string;
+  /** The pause toggle (aria-pressed="true" while new entries are held back). */
+  pause: string;
+  loadOlder: string;
+  loading: string;
+  loadFailed: string;
+  empty: string;
+  connecting: string;
+  reconnecting: string;
+  /** The feed does not exist. */
+  unavailable: string;
+}
+
+export const DEFAULT_LABELS: Readonly<WidgetLabels> = {
+  live: 'LIVE',
+  ended: 'ENDED',
+  scheduled: 'SCHEDULED',
+  summary: 'What to know',
+  pinned: 'Pinned',
+  keyEvents: 'Key events',
+  keyEvent: 'Key event',
+  by: 'By',
+  updated: 'Updated',
+  permalink: 'Link',
+  justNow: 'Just now',
+  newUpdates: (n) => (n === 1 ? '1 new update' : `${n} new updates`),
+  pause: 'Pause live updates',
+  loadOlder: 'Load older updates',
+  loading: 'Loading…',
+  loadFailed: 'Could not load older updates. Try again',
+  empty: 'No updates yet.',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  unavailable: 'This live blog is not available.',
+};
