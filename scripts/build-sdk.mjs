@@ -30,7 +30,7 @@ const common = {
 const outputs = [
   // SDK + widget for one <script> tag: global Liveline, with Liveline.mount.
   { ...common, entryPoints: [path.join(src, 'index.ts')], format: 'iife', globalName: 'Liveline', outfile: path.join(outdir, 'liveline.js') },
-  // The same as an ES module; a page's bundler drops the widget if it only imports LiveClient.
+  // The same as an ES module (importing it also auto-mounts [data-liveline-feed] elements).
   { ...common, entryPoints: [path.join(src, 'index.ts')], format: 'esm', outfile: path.join(outdir, 'liveline.mjs') },
   // The SDK alone, for pages that render entries themselves.
   { ...common, entryPoints: [path.join(src, 'core.ts')], format: 'iife', globalName: 'Liveline', outfile: path.join(outdir, 'liveline-core.js') },

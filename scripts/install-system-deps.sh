@@ -5,7 +5,7 @@
 # Run as root (CI and fresh machines here are); otherwise prints the command to run.
 set -euo pipefail
 
-declare -A packages=([redis-server]=redis-server [chromium]=chromium [curl]=curl)
+declare -A packages=([redis-server]=redis-server [chromium]=chromium [curl]=curl [haproxy]=haproxy [docker-compose]=docker-compose)
 missing=()
 for program in "${!packages[@]}"; do
   command -v "$program" >/dev/null 2>&1 || missing+=("${packages[$program]}")

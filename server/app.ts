@@ -17,7 +17,10 @@ import { healthRoutes } from './http/health-routes';
 import { readerRoutes } from './http/reader-routes';
 import { sseRoutes } from './http/sse-routes';
 import { staticRoutes } from './http/static-routes';
+import { requestLog } from './http/request-log';
 import { errorFields, silentLogger, type Logger } from './log';
+import { createMetrics, type Metrics } from './metrics';
+import { ReadinessMonitor, type ReadinessOptions } from './readiness';
 import { SDK_DIST_DIR } from './paths';
 import type { FeedStore } from './store/feed-store';
 
@@ -35,8 +38,10 @@ export interface AppOptions {
    * production node restarts over the same Redis.
    */
   readonly backend?: Backend;
-  /** Upper bound for close(), ms. Default 10 000. */
-  readonly shutdownTimeoutMs?: number;
+  /** Readiness checks (probe through the broker) timing. */
+  readonly readiness?: ReadinessOptions;
+  /** After the drain window, how long close() waits for the last connections before cutting them, ms. Default 5000. */
+  readonly shutdownGraceMs?: number;
 }
 
 export interface RunningApp {
@@ -50,40 +55,65 @@ export interface RunningApp {
   readonly demoFeedId: string | null;
   /** Which store and broker this node runs on. */
   readonly backendKind: Backend['kind'];
-  /** Stops accepting, tells readers to reconnect elsewhere (1012), releases everything. Idempotent. */
+  readonly metrics: Metrics;
+  /**
+   * Graceful shutdown: /readyz turns 503, no new connections, readers are sent away
+   * (1012) spread over LIVELINE_DRAIN_MS, in-flight writes finish, Redis is closed; bounded
+   * by the drain window plus the grace period. Idempotent.
+   */
   close(): Promise<void>;
 }
 
 export async function startApp(config: Readonly<Config>, options: AppOptions = {}): Promise<RunningApp> {
   const log = options.log ?? silentLogger;
   const onError = (err: unknown, context: string): void => log.error(context, errorFields(err));
+  const metrics = createMetrics();
 
-  const backend = options.backend ?? (await createBackend(config, onError));
+  const backend = options.backend ?? (await createBackend(config, onError, metrics));
   const { store, broker } = backend;
-  const gateway = new WsGateway({ store, broker, allowedOrigins: config.allowedOrigins, onError, ...options.gateway });
+  const readiness = new ReadinessMonitor(backend, metrics, onError, options.readiness);
+  const gateway = new WsGateway({
+    store,
+    broker,
+    metrics,
+    allowedOrigins: config.allowedOrigins,
+    admission: {
+      maxConnections: config.limits.maxConnections,
+      perIpPerSecond: config.limits.connectionsPerIpPerSecond,
+      trustProxy: config.trustProxy,
+    },
+    maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    idleHandshakeMs: config.limits.idleHandshakeMs,
+    onError,
+    ...options.gateway,
+  });
 
   const tokenGenerated = config.editorTokens.length === 0;
   const editorTokens = tokenGenerated ? [{ name: 'editor', token: randomBytes(24).toString('base64url') }] : config.editorTokens;
   const demoFeedId = (options.demo ?? backend.kind === 'memory') ? DEMO_FEED_ID : null;
   if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
+  await readiness.start();
 
-  let state: 'running' | 'closing' = 'running';
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(healthRoutes(async () => state === 'running' && (await backend.isReady())));
+  app.use(requestLog(log, metrics));
+  app.use(healthRoutes(() => readiness.ready, metrics.registry));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   app.use(readerRoutes(store, config.allowedOrigins));
   app.use(sseRoutes(gateway, store, config.allowedOrigins));
-  app.use(editorRoutes(store, editorTokens));
+  app.use(editorRoutes({ store, tokens: editorTokens, rateLimiter: backend.rateLimiter, metrics }));
   app.use(notFound);
   app.use(errorHandler(log));
 
   const server = createServer(app);
+  server.headersTimeout = config.limits.headersTimeoutMs;
+  server.requestTimeout = Math.max(config.limits.headersTimeoutMs, 30_000);
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   try {
     await listen(server, config.port, config.host);
   } catch (err) {
+    readiness.stop();
     await gateway.close();
     if (options.backend === undefined) await backend.close();
     throw err;
@@ -93,15 +123,15 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
 
   let closing: Promise<void> | null = null;
   const runClose = async (): Promise<void> => {
-    state = 'closing';
-    const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-    const timeout = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs ?? 10_000);
+    readiness.stop(); // /readyz answers 503 from now on, so balancers stop sending readers here
+    const stopped = new Promise<void>((resolve) => server.close(() => resolve())); // accept nothing new
+    const hardStop = setTimeout(() => server.closeAllConnections(), config.drainMs + (options.shutdownGraceMs ?? 5000));
     try {
-      await gateway.close();
-      server.closeIdleConnections();
+      await gateway.close(config.drainMs); // readers leave spread over the drain window
+      server.closeIdleConnections(); // in-flight requests (writes) finish first
       await stopped;
     } finally {
-      clearTimeout(timeout);
+      clearTimeout(hardStop);
       if (options.backend === undefined) await backend.close();
     }
   };
@@ -113,6 +143,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     tokenGenerated,
     demoFeedId,
     backendKind: backend.kind,
+    metrics,
     close: () => (closing ??= runClose()),
   };
 }
@@ -132,7 +163,7 @@ async function createDemoFeed(store: FeedStore, id: string): Promise<void> {
   await store.createFeed(parseNewFeed({
     id,
     title: 'Live updates: Liveline demo',
-    description: 'Post an entry with the curl line below and watch it appear here, in every open tab.',
+    description: 'Post an entry with the curl line on this page and watch it appear here, in every open tab.',
     status: 'live',
     summary: '<ul><li>Entries appear within a fraction of a second.</li><li>Edits, pins and deletions show up too.</li></ul>',
   }), ctx);

@@ -5,6 +5,8 @@
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
 import type { Config } from './config';
+import type { Metrics } from './metrics';
+import { MemoryRateLimiter, type RateLimiter } from './rate-limiter';
 import { createRedisBackend } from './redis/redis-backend';
 import type { FeedStore } from './store/feed-store';
 import { MemoryStore } from './store/memory-store';
@@ -13,13 +15,19 @@ export interface Backend {
   readonly kind: 'memory' | 'redis';
   readonly store: FeedStore;
   readonly broker: Broker;
+  /** Editors' writes per minute, shared by every node on the same backend. */
+  readonly rateLimiter: RateLimiter;
   /** True when the store and broker answer right now. */
   isReady(): Promise<boolean>;
+  /** Calls `listener(up)` when a connection drops (false) or comes back (true). */
+  onConnectionChange(listener: (up: boolean) => void): void;
   /** Closes the store and the broker. Idempotent. */
   close(): Promise<void>;
 }
 
-export function createMemoryBackend(config: Pick<Config, 'historySize'>, onError: (err: unknown, context: string) => void): Backend {
+type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPrefix'> & { readonly limits: Pick<Config['limits'], 'editorWritesPerMinute'> };
+
+export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> & Partial<BackendConfig>, onError: (err: unknown, context: string) => void): Backend {
   const broker = new MemoryBroker((err) => onError(err, 'broker handler'));
   const store = new MemoryStore({
     historySize: config.historySize,
@@ -31,7 +39,9 @@ export function createMemoryBackend(config: Pick<Config, 'historySize'>, onError
     kind: 'memory',
     store,
     broker,
+    rateLimiter: new MemoryRateLimiter(config.limits?.editorWritesPerMinute ?? Number.MAX_SAFE_INTEGER),
     isReady: async () => true,
+    onConnectionChange: () => undefined, // in-process: nothing to lose
     close: async () => {
       await Promise.all([store.close(), broker.close()]);
     },
@@ -39,10 +49,14 @@ export function createMemoryBackend(config: Pick<Config, 'historySize'>, onError
 }
 
 /** The backend the config asks for: Redis when REDIS_URL is set, else the embedded pair. */
-export async function createBackend(
-  config: Pick<Config, 'historySize' | 'redisUrl' | 'redisPrefix'>,
-  onError: (err: unknown, context: string) => void,
-): Promise<Backend> {
+export async function createBackend(config: BackendConfig, onError: (err: unknown, context: string) => void, metrics?: Metrics): Promise<Backend> {
   if (config.redisUrl === null) return createMemoryBackend(config, onError);
-  return createRedisBackend({ url: config.redisUrl, prefix: config.redisPrefix, historySize: config.historySize, onError });
+  return createRedisBackend({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    historySize: config.historySize,
+    editorWritesPerMinute: config.limits.editorWritesPerMinute,
+    onError,
+    ...(metrics !== undefined ? { metrics } : {}),
+  });
 }

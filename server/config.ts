@@ -25,6 +25,31 @@ export interface Config {
   readonly allowedOrigins: readonly string[] | null;
   /** `LIVELINE_HISTORY_SIZE`, default 1000: events kept per feed for resume. */
   readonly historySize: number;
+  /** `LIVELINE_DRAIN_MS`, default 10 000: on shutdown, readers are sent away spread over this window. */
+  readonly drainMs: number;
+  /** `LIVELINE_TRUST_PROXY` (`1`/`0`), default 0: take the client address from X-Forwarded-For (behind a load balancer). */
+  readonly trustProxy: boolean;
+  /** `LOG_LEVEL`, default `info`. */
+  readonly logLevel: LogLevel;
+  readonly limits: Limits;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+/** Protective limits; each refusal is documented in the README with its code. */
+export interface Limits {
+  /** `LIVELINE_MAX_CONNECTIONS`, default 20 000: readers (WebSocket + SSE) per node; beyond, 503 `overloaded`. */
+  readonly maxConnections: number;
+  /** `LIVELINE_CONNECTIONS_PER_IP_PER_SECOND`, default 100 (bursts of twice that): new reader connections per client address (many readers share one behind carrier NAT); beyond, 429 `rate_limited`. */
+  readonly connectionsPerIpPerSecond: number;
+  /** `LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 50: feeds on one WebSocket; beyond, error frame `too_many_subscriptions`. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** `LIVELINE_EDITOR_WRITES_PER_MINUTE`, default 300: writes per editor token per minute (across all nodes on Redis); beyond, 429 `rate_limited`. */
+  readonly editorWritesPerMinute: number;
+  /** `LIVELINE_HEADERS_TIMEOUT_MS`, default 10 000: time for a client to send its request headers (slow-loris guard). */
+  readonly headersTimeoutMs: number;
+  /** `LIVELINE_IDLE_HANDSHAKE_MS`, default 30 000: a WebSocket that subscribes to nothing for this long is closed (4002). */
+  readonly idleHandshakeMs: number;
 }
 
 export class ConfigError extends Error {
@@ -56,9 +81,33 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   const editorTokens = parseTokens(value('LIVELINE_EDITOR_TOKENS'), problems);
   const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
   const historySize = parseIntIn(value('LIVELINE_HISTORY_SIZE'), 1000, 10, 1_000_000, 'LIVELINE_HISTORY_SIZE', problems);
+  const drainMs = parseIntIn(value('LIVELINE_DRAIN_MS'), 10_000, 0, 600_000, 'LIVELINE_DRAIN_MS', problems);
+  const trustProxy = parseBool(value('LIVELINE_TRUST_PROXY'), 'LIVELINE_TRUST_PROXY', problems);
+  const logLevel = value('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
+  const int = (key: string, fallback: number, min: number, max: number): number => parseIntIn(value(key), fallback, min, max, key, problems);
+  const limits: Limits = Object.freeze({
+    maxConnections: int('LIVELINE_MAX_CONNECTIONS', 20_000, 1, 10_000_000),
+    connectionsPerIpPerSecond: int('LIVELINE_CONNECTIONS_PER_IP_PER_SECOND', 100, 1, 1_000_000),
+    maxSubscriptionsPerConnection: int('LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
+    editorWritesPerMinute: int('LIVELINE_EDITOR_WRITES_PER_MINUTE', 300, 1, 1_000_000),
+    headersTimeoutMs: int('LIVELINE_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
+    idleHandshakeMs: int('LIVELINE_IDLE_HANDSHAKE_MS', 30_000, 100, 3_600_000),
+  });
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return Object.freeze({ port, host, redisUrl, redisPrefix, editorTokens, allowedOrigins, historySize });
+  return Object.freeze({
+    port, host, redisUrl, redisPrefix, editorTokens, allowedOrigins, historySize, drainMs, trustProxy, logLevel: logLevel as LogLevel, limits,
+  });
+}
+
+const LOG_LEVELS: readonly string[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+function parseBool(raw: string | undefined, key: string, problems: string[]): boolean {
+  if (raw === undefined || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  problems.push(`${key}: must be 1 or 0`);
+  return false;
 }
 
 function isRedisUrl(raw: string): boolean {

@@ -5,7 +5,7 @@
 import { startApp } from './app';
 import { ConfigError, loadConfig, redactUrl } from './config';
 import { curlLine } from './http/demo-page';
-import { createJsonLogger, errorFields } from './log';
+import { createLogger, errorFields } from './log';
 
 async function main(): Promise<void> {
   let config;
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const log = createJsonLogger();
+  const log = createLogger(config.logLevel);
   const app = await startApp(config, { log });
 
   const lines = [
@@ -47,8 +47,13 @@ async function main(): Promise<void> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
-    if (signals > 1) process.exit(1);
-    log.info('shutting down', { signal });
+    if (signals > 1) process.exit(1); // a second signal: stop now
+    log.info('shutting down', { signal, drainMs: config.drainMs });
+    // close() bounds itself; this is the last resort if something hangs anyway.
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.drainMs + 10_000).unref();
     app.close().then(
       () => process.exit(0),
       (err: unknown) => {

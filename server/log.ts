@@ -1,15 +1,26 @@
-/** Structured logs: one JSON object per line. Never pass a token or a secret in `fields`. */
+/**
+ * Structured logs: one JSON object per line (pino). Never pass a token or a secret in
+ * `fields`; as a second guard, fields named like credentials are redacted.
+ */
+import pino from 'pino';
+import type { LogLevel } from './config';
+
 export interface Logger {
   info(msg: string, fields?: Readonly<Record<string, unknown>>): void;
   warn(msg: string, fields?: Readonly<Record<string, unknown>>): void;
   error(msg: string, fields?: Readonly<Record<string, unknown>>): void;
 }
 
-export function createJsonLogger(write: (line: string) => void = (line) => process.stdout.write(line)): Logger {
-  const log = (level: string) => (msg: string, fields?: Readonly<Record<string, unknown>>) => {
-    write(`${JSON.stringify({ level, time: new Date().toISOString(), msg, ...fields })}\n`);
+const REDACT = ['authorization', 'token', 'password', '*.authorization', '*.token', '*.password', 'headers.authorization', 'req.headers.authorization'];
+
+/** A pino logger writing JSON lines to `destination` (default stdout). */
+export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  const log = pino({ level, base: { service: 'liveline' }, redact: { paths: REDACT, censor: '[redacted]' } }, destination);
+  return {
+    info: (msg, fields) => log.info(fields ?? {}, msg),
+    warn: (msg, fields) => log.warn(fields ?? {}, msg),
+    error: (msg, fields) => log.error(fields ?? {}, msg),
   };
-  return { info: log('info'), warn: log('warn'), error: log('error') };
 }
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };

@@ -3,6 +3,7 @@ import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
 import { range, SdkReader } from '../helpers/sdk-reader';
 import { TcpBalancer } from '../helpers/tcp-balancer';
+import { UNLIMITED } from '../helpers/test-app';
 
 const TOKEN = 'nodes-editor-token-0123456789';
 
@@ -26,7 +27,7 @@ describe('three nodes as separate processes on one Redis', () => {
 
   beforeAll(async () => {
     redis = await TestRedis.start();
-    const env = { REDIS_URL: redis.url, LIVELINE_EDITOR_TOKENS: `desk:${TOKEN}` };
+    const env = { ...UNLIMITED, REDIS_URL: redis.url, LIVELINE_EDITOR_TOKENS: `desk:${TOKEN}` };
     nodes = await Promise.all([0, 1, 2].map(() => NodeProcess.start(env)));
   });
 

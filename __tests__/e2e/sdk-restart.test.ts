@@ -5,7 +5,7 @@ import { loadConfig } from '../../server/config';
 import { startApp } from '../../server/app';
 import { parseNewEntry } from '../../server/domain/validate';
 import { LiveClient, type LiveEvent } from '../../client-sdk/src';
-import { api, EDITOR_TOKEN } from '../helpers/test-app';
+import { api, EDITOR_TOKEN, UNLIMITED } from '../helpers/test-app';
 
 /** Resolves when `check()` holds, re-checking after each call of the returned `poke`. */
 function until(check: () => boolean, timeoutMs = 10_000, what = 'condition') {
@@ -24,7 +24,7 @@ function until(check: () => boolean, timeoutMs = 10_000, what = 'condition') {
 }
 
 describe('the SDK in Node across a server restart on the same port', () => {
-  const config = (port: number) => loadConfig({ PORT: String(port), LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN}` });
+  const config = (port: number) => loadConfig({ ...UNLIMITED, PORT: String(port), LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN}`, LIVELINE_DRAIN_MS: '0' });
   let app: RunningApp | null = null;
   let client: LiveClient | null = null;
 

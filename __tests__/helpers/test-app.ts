@@ -3,10 +3,18 @@ import { loadConfig } from '../../server/config';
 
 export const EDITOR_TOKEN = 'test-editor-token-0123456789';
 
+/** Limits lifted for tests that post and connect a lot from one address (the limit tests set their own). */
+export const UNLIMITED = {
+  LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
+  LIVELINE_CONNECTIONS_PER_IP_PER_SECOND: '100000',
+} as const;
+
 /** Starts the embedded app on a free loopback port with a known editor token. */
 export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<RunningApp> {
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN}`, ...env });
-  return startApp(config, { demo: false, ...options });
+  // No drain window and no write or connection-rate limits unless a test asks for them,
+  // and quick readiness checks.
+  const config = loadConfig({ ...UNLIMITED, PORT: '0', HOST: '127.0.0.1', LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN}`, LIVELINE_DRAIN_MS: '0', ...env });
+  return startApp(config, { demo: false, readiness: { intervalMs: 100, probeTimeoutMs: 500 }, ...options });
 }
 
 export interface ApiResponse {

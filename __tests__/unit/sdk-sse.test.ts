@@ -63,7 +63,21 @@ describe('SSE fallback', () => {
     expect(sub.state).toBe('live');
   });
 
-  it('reconnects through a new stream from the cursor when the browser gives up on one', async () => {
+  it('stays on WebSocket while the server is simply down (HTTP fails too), as during a restart', async () => {
+    const { client, ws, http } = setupClient({ EventSource: FakeEventSource });
+    client.subscribe('election');
+    client.connect();
+    await flush();
+    http.setHandler(() => new Error('connection refused'));
+    for (let i = 0; i < 4; i++) {
+      ws.last().serverClose(1006);
+      await jest.advanceTimersByTimeAsync(20_000);
+    }
+    expect(client.transport).toBe('websocket');
+    expect(FakeEventSource.all).toEqual([]);
+  });
+
+  it('reports the drop and reconnects from the cursor when a stream fails', async () => {
     const { client, ws } = setupClient({ EventSource: FakeEventSource });
     const sub = client.subscribe('election');
     client.connect();

@@ -58,6 +58,8 @@ export class LiveClient extends Emitter<ClientEvents> {
   private readonly delay: (attempt: number) => number;
   private readonly subs = new Map<string, Subscription>();
   private readonly host: SubscriptionHost;
+  private readonly http: string;
+  private readonly fetchFn: FetchLike;
   /** Between connect() and disconnect(). */
   private active = false;
   private socket: WebSocketLike | undefined;
@@ -77,6 +79,8 @@ export class LiveClient extends Emitter<ClientEvents> {
     const fetchFn: FetchLike | undefined =
       options.fetch ?? (typeof fetch === 'function' ? (url, init) => fetch(url, init) : undefined);
     if (!fetchFn) throw new TypeError('LiveClient: no fetch implementation; pass options.fetch');
+    this.http = http;
+    this.fetchFn = fetchFn;
     for (const key of ['minReconnectDelayMs', 'maxReconnectDelayMs'] as const) {
       const v = options[key];
       if (v !== undefined && !(v >= 0 && v < Infinity)) throw new TypeError(`LiveClient: ${key} must be a number ≥ 0`);
@@ -180,16 +184,28 @@ export class LiveClient extends Emitter<ClientEvents> {
     };
     socket.onclose = (event: { code?: number; reason?: string }) => {
       if (this.socket !== socket) return;
-      // WebSockets that never open (a proxy refusing upgrades): fall back to SSE, keeping every cursor.
-      if (!opened && ++this.unopened >= WS_FAILURES_BEFORE_SSE && this.sse && this.kind === 'websocket') {
-        this.WS = this.sse;
-        this.kind = 'sse';
-      }
+      if (!opened && ++this.unopened >= WS_FAILURES_BEFORE_SSE && this.sse && this.kind === 'websocket') this.considerSse();
       this.closed(event.code ?? 1006, event.reason ?? '');
     };
     // Always set (ws throws on an unhandled 'error'); a close event follows every error.
     socket.onerror = () => undefined;
     this.setState('connecting');
+  }
+
+  /**
+   * WebSockets keep failing to open. If the server answers plain HTTP meanwhile, something
+   * between us refuses upgrades (a proxy): switch to SSE, keeping every cursor. If it
+   * doesn't answer, the server is simply down (a restart): stay on WebSocket.
+   */
+  private considerSse(): void {
+    this.fetchFn(`${this.http}/healthz`).then(
+      (res) => {
+        if (!res.ok || !this.sse || this.kind !== 'websocket') return;
+        this.WS = this.sse;
+        this.kind = 'sse';
+      },
+      () => undefined, // unreachable: the next WebSocket attempt will tell more
+    );
   }
 
   private receive(data: unknown): void {

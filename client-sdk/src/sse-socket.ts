@@ -2,9 +2,9 @@
  * The SSE fallback, shaped like a WebSocket so the client's state machine, resume and
  * dedupe stay exactly the same: each `subscribe` frame opens one EventSource on
  * `/v1/feeds/:feed/stream?since=&epoch=`, whose messages are the same JSON frames as on
- * the WebSocket. The browser's own EventSource reconnects resume with Last-Event-ID; a
- * stream the browser gives up on (an HTTP error) closes this "socket", and the client
- * reconnects as after any drop.
+ * the WebSocket. Any stream error closes this "socket" (and its EventSources, so the
+ * browser doesn't retry on its own): the client then reports the drop and reconnects
+ * with its own backoff from each cursor, exactly as after a WebSocket drop.
  */
 import type { WebSocketConstructor, WebSocketLike } from './protocol';
 
@@ -17,8 +17,6 @@ export interface EventSourceLike {
 }
 
 export type EventSourceConstructor = new (url: string) => EventSourceLike;
-
-const CLOSED = 2;
 
 export function sseSockets(http: string, ES: EventSourceConstructor): WebSocketConstructor {
   return class SseSocket implements WebSocketLike {
@@ -59,7 +57,7 @@ export function sseSockets(http: string, ES: EventSourceConstructor): WebSocketC
         this.emit(this.onmessage, { data: event.data });
       }) as (event: never) => void;
       es.onerror = (() => {
-        if (es.readyState === CLOSED && this.streams.get(frame.feed) === es) this.close(1006);
+        if (this.streams.get(frame.feed) === es) this.close(1006);
       }) as (event: never) => void;
     }
 

@@ -32,6 +32,14 @@ export interface Broker {
   publish(event: FeedEvent): Promise<void>;
   /** Resolves once events published from now on will reach `handlers`. */
   subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription>;
+  /**
+   * Sends a probe through the broker to this node and resolves true when it arrives within
+   * `timeoutMs`, false otherwise (never rejects). Readiness uses it: a node whose
+   * subscriber silently stopped receiving is not ready, whatever its connections say.
+   */
+  probe(timeoutMs: number): Promise<boolean>;
+  /** Re-establishes the broker's connection after a failed probe; subscribers are resynced. */
+  repair(): void;
   /** Ends every subscription. Idempotent. */
   close(): Promise<void>;
 }

@@ -15,7 +15,8 @@ export class MemoryBroker implements Broker {
     if (handlers === undefined) return;
     // Snapshot the set now so a handler subscribed after this publish doesn't get it.
     const targets = [...handlers];
-    queueMicrotask(() => {
+    // setImmediate, not a microtask: the editor's HTTP response goes out before the fan-out.
+    setImmediate(() => {
       for (const h of targets) {
         if (!handlers.has(h)) continue;
         try {
@@ -42,6 +43,14 @@ export class MemoryBroker implements Broker {
         if (owner.size === 0 && this.subscribers.get(feedId) === owner) this.subscribers.delete(feedId);
       },
     };
+  }
+
+  async probe(): Promise<boolean> {
+    return !this.closed; // in-process: if it runs, it delivers
+  }
+
+  repair(): void {
+    // Nothing to repair: there is no connection.
   }
 
   async close(): Promise<void> {

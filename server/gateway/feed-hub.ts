@@ -2,6 +2,7 @@ import type { Broker, BrokerSubscription } from '../broker/broker';
 import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
 import type { FeedStore } from '../store/feed-store';
+import type { Metrics } from '../metrics';
 import { toEventFrame, type ResetReason } from './protocol';
 
 /**
@@ -40,6 +41,7 @@ export interface FeedHubDeps {
   readonly onError: (err: unknown, context: string) => void;
   /** Called when a reset has removed every member: the owner closes the hub. */
   readonly onEmpty: (hub: FeedHub) => void;
+  readonly metrics: Metrics;
 }
 
 /** Retry delays after a failed store read, ms: doubling from the first to the last. */
@@ -168,6 +170,7 @@ export class FeedHub {
         if (e === undefined || e.epoch !== this._epoch || e.seq > this._lastSeq + 1) {
           // A gap, a resync, or another epoch: the store knows what really happened.
           this.mustCheckStore = false;
+          this.deps.metrics.gapsDetected.inc();
           await this.catchUpFromStore();
         } else if (e.seq === this._lastSeq + 1) {
           this.emit(e);
@@ -208,10 +211,17 @@ export class FeedHub {
       this.recent.length = 0;
       return;
     }
-    for (const e of result.events) if (e.seq === this._lastSeq + 1) this.emit(e);
+    let filled = 0;
+    for (const e of result.events) {
+      if (e.seq !== this._lastSeq + 1) continue;
+      this.emit(e);
+      filled += 1;
+    }
+    this.deps.metrics.gapEventsFilled.inc(filled);
   }
 
   private emit(e: FeedEvent): void {
+    this.deps.metrics.publishToDeliver.observe(Math.max(0, Date.now() - Date.parse(e.at)) / 1000);
     const d = serializeEvent(e);
     this._lastSeq = e.seq;
     this.recent.push(d);

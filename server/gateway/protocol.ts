@@ -38,6 +38,7 @@ export type ProtocolErrorCode =
   | 'unknown_type' // `type` is not one we know
   | 'invalid_field' // a known type with a missing or malformed field
   | 'feed_not_found'
+  | 'too_many_subscriptions' // over LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION; unsubscribe first
   | 'unavailable'; // the store could not be reached; try again later
 
 /**
@@ -50,6 +51,8 @@ export const CloseCode = {
   SERVICE_RESTART: 1012,
   /** Frame larger than the server's maxPayload (sent by ws itself). Do not resend it. */
   MESSAGE_TOO_BIG: 1009,
+  /** The connection subscribed to nothing for LIVELINE_IDLE_HANDSHAKE_MS. Reconnect when needed. */
+  IDLE: 4002,
   /** The reader fell too far behind (send buffer over the cap). Reconnect and resume. */
   SLOW_READER: 4008,
   /** Reserved: the client keeps breaking the protocol. Do not reconnect. */

@@ -1,6 +1,7 @@
 import { isAppError } from '../errors';
 import type { FeedStore } from '../store/feed-store';
 import { serializeEvent, type Delivery, type FeedHub, type HubMember } from './feed-hub';
+import type { Metrics, Transport } from '../metrics';
 import type { ResetReason, ServerFrame } from './protocol';
 
 /** How a subscription reaches its feed: the gateway's hubs and the store. */
@@ -10,10 +11,12 @@ export interface FeedAccess {
   join(feedId: string, member: HubMember): Promise<FeedHub>;
   leave(feedId: string, member: HubMember): void;
   onError(err: unknown, context: string): void;
+  readonly metrics: Metrics;
 }
 
 /** Where a subscription's output goes: a WebSocket session or an SSE response. */
 export interface SubscriptionSink {
+  readonly transport: Transport;
   /** The next event, in seq order. */
   event(d: Delivery): void;
   /** `subscribed`, `reset` or `error`. */
@@ -37,7 +40,9 @@ export class ReaderSubscription implements HubMember {
   private cursor = -1;
   private readonly buffered: Delivery[] = [];
 
-  constructor(readonly feed: string, private readonly sink: SubscriptionSink, private readonly access: FeedAccess) {}
+  constructor(readonly feed: string, private readonly sink: SubscriptionSink, private readonly access: FeedAccess) {
+    access.metrics.subscriptions.inc({ transport: sink.transport });
+  }
 
   get ended(): boolean {
     return this.state === 'ended';
@@ -52,6 +57,7 @@ export class ReaderSubscription implements HubMember {
   reset(reason: ResetReason): void {
     if (this.state === 'ended') return;
     this.finish();
+    this.access.metrics.resets.inc({ reason });
     this.sink.frame({ type: 'reset', feed: this.feed, reason });
     this.sink.ended(this);
   }
@@ -131,6 +137,7 @@ export class ReaderSubscription implements HubMember {
 
   private finish(): void {
     this.state = 'ended';
+    this.access.metrics.subscriptions.dec({ transport: this.sink.transport });
     this.buffered.length = 0;
     this.access.leave(this.feed, this);
   }

@@ -1,4 +1,6 @@
+import type { Counter } from 'prom-client';
 import type WebSocket from 'ws';
+import type { Metrics } from '../metrics';
 import { CloseCode, parseClientFrame, type ClientFrame, type ProtocolErrorCode, type ServerFrame } from './protocol';
 import { ReaderSubscription, type FeedAccess, type SubscriptionSink } from './reader-subscription';
 
@@ -8,6 +10,10 @@ export interface SessionDeps {
   readonly maxBufferedBytes: number;
   /** How long a slow reader's close handshake may take before the socket is destroyed, ms. */
   readonly closeTimeoutMs: number;
+  /** A connection that subscribes to nothing for this long is closed with IDLE, ms. */
+  readonly idleHandshakeMs: number;
+  readonly maxSubscriptions: number;
+  readonly metrics: Metrics;
 }
 
 /**
@@ -20,17 +26,26 @@ export class Session {
   private closing = false;
   private terminateTimer: NodeJS.Timeout | null = null;
   private readonly goneListeners: Array<() => void> = [];
+  private readonly delivered: Counter.Internal;
+  private idleTimer: NodeJS.Timeout | null = null;
   private readonly sink: SubscriptionSink = {
-    event: (d) => this.sendBytes(d.bytes),
+    transport: 'websocket',
+    event: (d) => {
+      this.sendBytes(d.bytes);
+      this.delivered.inc();
+    },
     frame: (f) => this.sendFrame(f),
     ended: (sub) => {
       if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
+      this.armIdleTimer();
     },
   };
   /** Cleared at each ping, set by any pong or frame from the reader. */
   alive = true;
 
   constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps) {
+    this.delivered = deps.metrics.eventsDelivered.labels('websocket');
+    this.armIdleTimer();
     ws.on('message', (data, isBinary) => {
       this.alive = true;
       if (isBinary) this.sendError('bad_frame', 'frames must be JSON text');
@@ -41,6 +56,7 @@ export class Session {
     });
     ws.on('close', () => {
       if (this.terminateTimer !== null) clearTimeout(this.terminateTimer);
+      if (this.idleTimer !== null) clearTimeout(this.idleTimer);
       this.closing = true;
       for (const sub of this.subscriptions.values()) sub.stop();
       this.subscriptions.clear();
@@ -75,6 +91,7 @@ export class Session {
   private sendBytes(bytes: Buffer): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
     if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
+      this.deps.metrics.slowReaders.inc({ transport: 'websocket' });
       this.close(CloseCode.SLOW_READER, 'reader too slow; reconnect and resume');
       return;
     }
@@ -99,14 +116,36 @@ export class Session {
     this.drop(frame.feed); // subscribing again restarts delivery from the new cursor
     if (frame.type === 'unsubscribe') {
       this.sendFrame({ type: 'unsubscribed', feed: frame.feed });
+      this.armIdleTimer();
+      return;
+    }
+    if (this.subscriptions.size >= this.deps.maxSubscriptions) {
+      this.deps.metrics.refused.inc({ limit: 'subscriptions_per_connection' });
+      this.sendFrame({
+        type: 'error', code: 'too_many_subscriptions', feed: frame.feed,
+        message: `at most ${this.deps.maxSubscriptions} feeds per connection; unsubscribe from one first`,
+      });
       return;
     }
     this.subscribe(frame);
   }
 
+  /** Closes the connection if it holds no subscription for idleHandshakeMs (it can reconnect). */
+  private armIdleTimer(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    if (this.subscriptions.size > 0 || this.closing) return;
+    this.idleTimer = setTimeout(() => {
+      if (this.subscriptions.size === 0) this.close(CloseCode.IDLE, 'no subscription; reconnect when you need one');
+    }, this.deps.idleHandshakeMs);
+    this.idleTimer.unref();
+  }
+
   private subscribe(frame: Extract<ClientFrame, { type: 'subscribe' }>): void {
     const sub = new ReaderSubscription(frame.feed, this.sink, this.deps.access);
     this.subscriptions.set(frame.feed, sub);
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     void sub.start(frame.since, frame.epoch);
   }
 

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { Metrics } from '../metrics';
 import type { ServerFrame } from './protocol';
 import { ReaderSubscription, type FeedAccess } from './reader-subscription';
 
@@ -7,6 +8,7 @@ export interface SseStreamOptions {
   readonly heartbeatMs: number;
   /** Bytes queued for a reader before the stream is ended (the reader resumes with Last-Event-ID). */
   readonly maxBufferedBytes: number;
+  readonly metrics: Metrics;
 }
 
 /**
@@ -22,8 +24,13 @@ export class SseStream {
   private readonly goneListeners: Array<() => void> = [];
 
   constructor(private readonly res: ServerResponse, feed: string, access: FeedAccess, private readonly options: SseStreamOptions) {
+    const delivered = options.metrics.eventsDelivered.labels('sse');
     this.subscription = new ReaderSubscription(feed, {
-      event: (d) => this.write(d.sse),
+      transport: 'sse',
+      event: (d) => {
+        this.write(d.sse);
+        delivered.inc();
+      },
       frame: (f) => this.frame(f),
       ended: () => this.close(),
     }, access);
@@ -67,6 +74,7 @@ export class SseStream {
   private write(bytes: Buffer): void {
     if (this.closed) return;
     if (this.res.writableLength > this.options.maxBufferedBytes) {
+      this.options.metrics.slowReaders.inc({ transport: 'sse' });
       this.res.destroy(); // too slow: let it reconnect and resume rather than buffer without bound
       this.close();
       return;

@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../broker/broker';
+import type { Metrics } from '../metrics';
 import type { FeedStore } from '../store/feed-store';
+import { Admission, type AdmissionOptions, type Refusal } from './admission';
 import { FeedHub, type HubMember } from './feed-hub';
 import { CloseCode } from './protocol';
 import type { FeedAccess } from './reader-subscription';
@@ -14,8 +16,14 @@ export const WS_PATH = '/v1/ws';
 export interface GatewayOptions {
   readonly store: FeedStore;
   readonly broker: Broker;
+  readonly metrics: Metrics;
   /** Origins allowed to open a WebSocket; null allows any. Requests without Origin (non-browsers) are allowed. */
   readonly allowedOrigins: readonly string[] | null;
+  readonly admission: AdmissionOptions;
+  /** Feeds one WebSocket may hold. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** A WebSocket holding no subscription for this long is closed (IDLE), ms. */
+  readonly idleHandshakeMs: number;
   /** Interval between pings, ms; a reader that missed the previous pong is terminated. Default 30 000. */
   readonly heartbeatMs?: number;
   /** Interval of SSE comment heartbeats, ms. Default 15 000. */
@@ -31,13 +39,14 @@ export interface GatewayOptions {
   readonly onError: (err: unknown, context: string) => void;
 }
 
-type GatewayState = 'running' | 'closing' | 'closed';
+type GatewayState = 'running' | 'draining' | 'closed';
 
 /**
- * The reader side of a node: accepts WebSocket upgrades on WS_PATH (checking the Origin)
- * and SSE streams, holds a Session per WebSocket, an SseStream per SSE reader and a FeedHub
- * per feed with local readers, pings for dead peers, and on close() sends every reader
- * away (WebSocket: SERVICE_RESTART) so it resumes elsewhere.
+ * The reader side of a node: accepts WebSocket upgrades on WS_PATH and SSE streams
+ * (checking Origin and the protective limits), holds a Session per WebSocket, an SseStream
+ * per SSE reader and a FeedHub per feed with local readers, and pings for dead peers. On
+ * close() it stops accepting and sends its readers away spread over a drain window, so
+ * they reconnect to other nodes gradually rather than all at once.
  */
 export class WsGateway {
   private state: GatewayState = 'running';
@@ -46,6 +55,7 @@ export class WsGateway {
   private readonly streams = new Set<SseStream>();
   private readonly hubs = new Map<string, FeedHub>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly admission: Admission;
   private closePromise: Promise<void> | null = null;
   private readonly access: FeedAccess;
 
@@ -55,7 +65,9 @@ export class WsGateway {
       join: (feed, member) => this.join(feed, member),
       leave: (feed, member) => this.leave(feed, member),
       onError: options.onError,
+      metrics: options.metrics,
     };
+    this.admission = new Admission(options.admission);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -71,56 +83,82 @@ export class WsGateway {
     return this.sessions.size + this.streams.size;
   }
 
-  /**
-   * Serves one SSE reader of `feed` on `res` (an HTTP response not yet started), after
-   * `since` when given. While the gateway is closing, answers 503.
-   */
-  openStream(res: ServerResponse, feed: string, since: number | undefined, epoch: string | undefined): void {
-    if (this.state !== 'running') {
-      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-      res.end(JSON.stringify({ error: { code: 'unavailable', message: 'server restarting; reconnect' } }));
-      return;
-    }
-    const stream = new SseStream(res, feed, this.access, {
-      heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
-    });
-    this.streams.add(stream);
-    stream.onGone(() => this.streams.delete(stream));
-    // Spread the browsers' automatic reconnects after a restart over a few seconds.
-    stream.start(since, epoch, 1000 + Math.floor(Math.random() * 4000));
-  }
-
   /** Handles an HTTP upgrade request for any path; answers non-WS_PATH requests with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (err) => this.options.onError(err, 'upgrade socket'));
     // Only the path matters; parsing the whole URL could throw on hostile input.
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (path !== WS_PATH) return refuse(socket, 404, 'Not Found');
-    if (this.state !== 'running') return refuse(socket, 503, 'Service Unavailable');
+    if (path !== WS_PATH) return refuse(socket, 404, 'route_not_found', 'no WebSocket endpoint here; use /v1/ws');
+    if (this.state !== 'running') return refuse(socket, 503, 'unavailable', 'server restarting; reconnect');
     const origin = req.headers.origin;
     const allowed = this.options.allowedOrigins;
-    if (origin !== undefined && allowed !== null && !allowed.includes(origin)) return refuse(socket, 403, 'Forbidden');
+    if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
+      return refuse(socket, 403, 'forbidden_origin', `origin ${origin} may not connect`);
+    }
+    const refusal = this.admit(req);
+    if (refusal !== null) return refuse(socket, refusal.status, refusal.code, refusal.message);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
-  /** Stops accepting, asks every reader to reconnect elsewhere, and waits (bounded) for them to go. Idempotent. */
-  close(): Promise<void> {
-    this.closePromise ??= this.runClose();
+  /**
+   * Serves one SSE reader of `feed` on `res` (an HTTP response not yet started), after
+   * `since` when given. Answers 503 while draining and the limits' refusals.
+   */
+  openStream(req: IncomingMessage, res: ServerResponse, feed: string, since: number | undefined, epoch: string | undefined): void {
+    const refusal: Refusal | null = this.state !== 'running'
+      ? { status: 503, code: 'overloaded', limit: 'draining', message: 'server restarting; reconnect' }
+      : this.admit(req);
+    if (refusal !== null) {
+      res.writeHead(refusal.status, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+      res.end(JSON.stringify({ error: { code: refusal.limit === 'draining' ? 'unavailable' : refusal.code, message: refusal.message } }));
+      return;
+    }
+    const stream = new SseStream(res, feed, this.access, {
+      heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
+      metrics: this.options.metrics,
+    });
+    this.streams.add(stream);
+    this.options.metrics.connections.inc({ transport: 'sse' });
+    stream.onGone(() => {
+      this.streams.delete(stream);
+      this.options.metrics.connections.dec({ transport: 'sse' });
+    });
+    // Spread the browsers' automatic reconnects after a restart over a few seconds.
+    stream.start(since, epoch, 1000 + Math.floor(Math.random() * 4000));
+  }
+
+  /**
+   * Stops accepting readers, then sends the connected ones away spread evenly over
+   * `drainMs` (WebSocket: SERVICE_RESTART; SSE: end of stream) and waits for them to go,
+   * bounded by drainMs + the close timeout. Idempotent.
+   */
+  close(drainMs = 0): Promise<void> {
+    this.closePromise ??= this.runClose(drainMs);
     return this.closePromise;
   }
 
-  private async runClose(): Promise<void> {
-    this.state = 'closing';
+  private async runClose(drainMs: number): Promise<void> {
+    this.state = 'draining';
     clearInterval(this.heartbeat);
-    const gone = [...this.sessions].map((s) => new Promise<void>((resolve) => s.onGone(resolve)));
-    for (const s of this.sessions) s.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
-    for (const s of this.streams) s.close(); // SSE readers reconnect by themselves, with Last-Event-ID
-    await Promise.all(gone);
+    const readers: Array<{ close(): void; gone: Promise<void> }> = [
+      ...[...this.sessions].map((s) => ({ close: () => s.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect'), gone: new Promise<void>((r) => s.onGone(r)) })),
+      ...[...this.streams].map((s) => ({ close: () => s.close(), gone: new Promise<void>((r) => s.onGone(r)) })),
+    ];
+    shuffle(readers);
+    const timers = readers.map((reader, i) => setTimeout(reader.close, readers.length > 1 ? (i * drainMs) / (readers.length - 1) : 0));
+    await Promise.all(readers.map((r) => r.gone));
+    timers.forEach(clearTimeout);
     await Promise.all([...this.hubs.values()].map((h) => h.close()));
     this.hubs.clear();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.state = 'closed';
+  }
+
+  private admit(req: IncomingMessage): Refusal | null {
+    const refusal = this.admission.check(req, this.connectionCount);
+    if (refusal !== null) this.options.metrics.refused.inc({ limit: refusal.limit });
+    return refusal;
   }
 
   private accept(ws: WebSocket): void {
@@ -132,9 +170,16 @@ export class WsGateway {
       access: this.access,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
+      idleHandshakeMs: this.options.idleHandshakeMs,
+      maxSubscriptions: this.options.maxSubscriptionsPerConnection,
+      metrics: this.options.metrics,
     });
     this.sessions.add(session);
-    session.onGone(() => this.sessions.delete(session));
+    this.options.metrics.connections.inc({ transport: 'websocket' });
+    session.onGone(() => {
+      this.sessions.delete(session);
+      this.options.metrics.connections.dec({ transport: 'websocket' });
+    });
   }
 
   private async join(feedId: string, member: HubMember): Promise<FeedHub> {
@@ -146,6 +191,7 @@ export class WsGateway {
         recentSize: this.options.recentSize ?? 256,
         onError: this.options.onError,
         onEmpty: (h) => this.closeHubIfEmpty(h),
+        metrics: this.options.metrics,
       });
       this.hubs.set(feedId, hub);
     }
@@ -186,6 +232,17 @@ export class WsGateway {
   }
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** Answers an upgrade request with a JSON error, as the HTTP API would. */
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  const reason = { 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const retry = status === 429 || status === 503 ? 'Retry-After: 1\r\n' : '';
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n${retry}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
 }

@@ -3,6 +3,9 @@ import express, { Router, type RequestHandler } from 'express';
 import type { EditorToken } from '../config';
 import { parseEntryPatch, parseFeedPatch, parseNewEntry, parseNewFeed } from '../domain/validate';
 import { AppError } from '../errors';
+import type { FeedEventType } from '../domain/types';
+import type { Metrics } from '../metrics';
+import type { RateLimiter } from '../rate-limiter';
 import type { FeedStore, IdempotencyRequest } from '../store/feed-store';
 import { actorOf, requireEditor } from './auth';
 import { feedIdParam } from './params';
@@ -34,40 +37,68 @@ function idempotency(header: string | undefined, input: unknown): IdempotencyReq
   return { key: header, fingerprint: createHash('sha256').update(JSON.stringify(input)).digest('base64url') };
 }
 
-/** The editor API: every route needs a bearer token; every change goes through the store. */
-export function editorRoutes(store: FeedStore, tokens: readonly EditorToken[]): Router {
-  const r = Router();
-  const editor = requireEditor(tokens);
+export interface EditorRoutesDeps {
+  readonly store: FeedStore;
+  readonly tokens: readonly EditorToken[];
+  /** Writes per editor per minute (LIVELINE_EDITOR_WRITES_PER_MINUTE). */
+  readonly rateLimiter: RateLimiter;
+  readonly metrics: Metrics;
+}
 
-  r.post('/v1/feeds', editor, requireJson, parseJson, async (req, res) => {
+/**
+ * The editor API: every route needs a bearer token and counts against that editor's
+ * writes per minute; every change goes through the store.
+ */
+export function editorRoutes({ store, tokens, rateLimiter, metrics }: EditorRoutesDeps): Router {
+  const r = Router();
+  const auth = requireEditor(tokens);
+  const limit: RequestHandler = async (_req, res, next) => {
+    const decision = await rateLimiter.take(actorOf(res.locals));
+    if (!decision.allowed) {
+      metrics.refused.inc({ limit: 'editor_writes' });
+      res.set('Retry-After', String(decision.retryAfterSeconds));
+      throw new AppError('rate_limited', `too many writes from this editor; retry in ${decision.retryAfterSeconds} s`);
+    }
+    next();
+  };
+  const editor = [auth, limit];
+  const published = (type: FeedEventType): void => {
+    metrics.eventsPublished.inc({ type });
+  };
+
+  r.post('/v1/feeds', ...editor, requireJson, parseJson, async (req, res) => {
     const feed = await store.createFeed(parseNewFeed(req.body), { actor: actorOf(res.locals) });
     res.status(201).location(`/v1/feeds/${feed.id}`).json({ feed });
   });
 
-  r.patch('/v1/feeds/:feedId', editor, requireJson, parseJson, async (req, res) => {
+  r.patch('/v1/feeds/:feedId', ...editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     res.json(await store.updateFeed(id, parseFeedPatch(req.body), { actor: actorOf(res.locals) }));
+    published('feed.updated');
   });
 
-  r.post('/v1/feeds/:feedId/entries', editor, requireJson, parseJson, async (req, res) => {
+  r.post('/v1/feeds/:feedId/entries', ...editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const input = parseNewEntry(req.body);
     const result = await store.createEntry(id, input, { actor: actorOf(res.locals) }, idempotency(req.get('idempotency-key'), input));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
+    else published('entry.created');
     res.status(201).location(`/v1/feeds/${id}#entry-${result.entry.id}`).json({ entry: result.entry, seq: result.seq });
   });
 
-  r.patch('/v1/feeds/:feedId/entries/:entryId', editor, requireJson, parseJson, async (req, res) => {
+  r.patch('/v1/feeds/:feedId/entries/:entryId', ...editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
     res.json(await store.updateEntry(id, entry, parseEntryPatch(req.body), { actor: actorOf(res.locals) }));
+    published('entry.updated');
   });
 
-  r.delete('/v1/feeds/:feedId/entries/:entryId', editor, async (req, res) => {
+  r.delete('/v1/feeds/:feedId/entries/:entryId', ...editor, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
     const { seq } = await store.deleteEntry(id, entry, { actor: actorOf(res.locals) });
     res.json({ id: entry, seq });
+    published('entry.deleted');
   });
 
   return r;

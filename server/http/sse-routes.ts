@@ -25,7 +25,7 @@ export function sseRoutes(gateway: WsGateway, store: FeedStore, allowedOrigins: 
     if (epoch !== undefined && (typeof epoch !== 'string' || epoch === '')) throw new AppError('invalid_cursor', '"epoch" must be a string');
     // A 404 (not a stream that ends at once) stops a browser's EventSource from retrying forever.
     if ((await store.head(feed)) === null) throw new AppError('feed_not_found', `no feed "${feed}"`);
-    gateway.openStream(res, feed, since, epoch);
+    gateway.openStream(req, res, feed, since, epoch);
   });
   return r;
 }

@@ -1,6 +1,8 @@
 import Redis, { type RedisOptions } from 'ioredis';
 import type { Backend } from '../backend';
 import { AppError } from '../errors';
+import type { Metrics } from '../metrics';
+import { RedisRateLimiter } from '../rate-limiter';
 import { RedisBroker } from './redis-broker';
 import { RedisStore } from './redis-store';
 
@@ -12,7 +14,11 @@ export interface RedisBackendOptions {
   readonly commandTimeoutMs?: number;
   /** How long start-up waits for Redis, ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
+  /** Editors' writes per minute, counted in Redis across nodes. Default: unlimited. */
+  readonly editorWritesPerMinute?: number;
   readonly onError: (err: unknown, context: string) => void;
+  /** Counts errors and reconnects per connection when given. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -39,8 +45,17 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
   const base = connectionOptions(options.commandTimeoutMs ?? 1500);
   const commands = new Redis(options.url, { ...base, connectionName: 'liveline' });
   const subscriber = new Redis(options.url, { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
-  for (const [conn, name] of [[commands, 'redis'], [subscriber, 'redis subscriber']] as const) {
-    conn.on('error', (err: unknown) => options.onError(err, name));
+  for (const [conn, name] of [[commands, 'commands'], [subscriber, 'subscriber']] as const) {
+    conn.on('error', (err: unknown) => {
+      options.metrics?.redisErrors.inc({ connection: name });
+      options.onError(err, `redis ${name} connection`);
+    });
+    conn.on('reconnecting', () => options.metrics?.redisReconnects.inc({ connection: name }));
+  }
+  const connectionListeners: Array<(up: boolean) => void> = [];
+  for (const conn of [commands, subscriber]) {
+    conn.on('close', () => connectionListeners.forEach((l) => l(false)));
+    conn.on('ready', () => connectionListeners.forEach((l) => l(true)));
   }
   try {
     await Promise.all([connect(commands, options.connectTimeoutMs ?? 10_000), connect(subscriber, options.connectTimeoutMs ?? 10_000)]);
@@ -57,6 +72,8 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
     kind: 'redis',
     store,
     broker,
+    rateLimiter: new RedisRateLimiter(commands, options.prefix, options.editorWritesPerMinute ?? Number.MAX_SAFE_INTEGER),
+    onConnectionChange: (listener) => connectionListeners.push(listener),
     isReady: async () => commands.status === 'ready' && subscriber.status === 'ready' && (await commands.ping().catch(() => null)) === 'PONG',
     close: () => (closing ??= (async () => {
       await broker.close().catch((err: unknown) => options.onError(err, 'closing the broker'));
@@ -82,7 +99,14 @@ async function connect(conn: Redis, timeoutMs: number): Promise<void> {
   });
 }
 
+/** QUIT, bounded: a Redis that doesn't answer (hung, partitioned) is simply disconnected. */
 async function quit(conn: Redis): Promise<void> {
   if (conn.status === 'end') return;
-  await conn.quit().catch(() => conn.disconnect());
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), 1000);
+  });
+  const result = await Promise.race([conn.quit().then(() => 'quit' as const, () => 'failed' as const), gaveUp]);
+  clearTimeout(timer);
+  if (result !== 'quit') conn.disconnect();
 }

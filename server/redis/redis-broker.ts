@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Broker, BrokerHandlers, BrokerSubscription } from '../broker/broker';
 import type { FeedEvent } from '../domain/types';
@@ -28,9 +29,14 @@ export class RedisBroker implements Broker {
   private readonly subscribed = new Map<string, Promise<void>>();
   private connectedBefore = false;
   private closed = false;
+  /** This node's own probe channel; subscribed on the first probe. */
+  private readonly probeChannel: string;
+  private probeSubscribed: Promise<void> | null = null;
+  private readonly probes = new Map<string, () => void>();
 
   constructor(private readonly options: RedisBrokerOptions) {
     const { subscriber } = options;
+    this.probeChannel = `${options.prefix}:probe:${randomUUID()}`;
     subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
     subscriber.on('ready', () => {
       if (this.connectedBefore) this.recover().catch((err: unknown) => options.onError(err, 'resubscribing after reconnect'));
@@ -73,10 +79,40 @@ export class RedisBroker implements Broker {
     };
   }
 
+  async probe(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return false;
+    const id = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.probeSubscribed ??= this.options.subscriber.subscribe(this.probeChannel).then(() => undefined);
+      const arrived = new Promise<boolean>((resolve) => {
+        this.probes.set(id, () => resolve(true));
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      await withTimeout(this.probeSubscribed, timeoutMs);
+      await this.options.publisher.publish(this.probeChannel, id);
+      return await arrived;
+    } catch {
+      this.probeSubscribed = null; // subscribe again on the next probe
+      return false; // the answer is "not delivering"; the connection's own errors are reported by the backend
+    } finally {
+      clearTimeout(timer);
+      this.probes.delete(id);
+    }
+  }
+
+  repair(): void {
+    if (this.closed) return;
+    this.probeSubscribed = null;
+    // Drop the subscriber connection and let it reconnect: 'ready' then resubscribes and resyncs.
+    this.options.subscriber.disconnect(true);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     const channels = [...this.subscribed.keys()].map((f) => this.channel(f));
+    if (this.probeSubscribed !== null) channels.push(this.probeChannel);
     this.handlers.clear();
     this.subscribed.clear();
     if (channels.length > 0 && this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe(...channels);
@@ -93,6 +129,7 @@ export class RedisBroker implements Broker {
 
   /** After a reconnect: subscribe every channel again, then tell every handler to resync. */
   private async recover(): Promise<void> {
+    this.probeSubscribed = null; // the next probe subscribes its channel again
     const feeds = [...this.handlers.keys()];
     if (feeds.length === 0) return;
     const again = this.options.subscriber.subscribe(...feeds.map((f) => this.channel(f))).then(() => undefined);
@@ -102,6 +139,10 @@ export class RedisBroker implements Broker {
   }
 
   private deliver(channel: string, message: string): void {
+    if (channel === this.probeChannel) {
+      this.probes.get(message)?.();
+      return;
+    }
     const feedId = feedIdOfChannel(this.options.prefix, channel);
     const set = feedId === null ? undefined : this.handlers.get(feedId);
     if (set === undefined) return;
@@ -138,4 +179,14 @@ function parseEvent(message: string): FeedEvent | null {
   const ok = typeof e.feed === 'string' && Number.isSafeInteger(e.seq) && typeof e.epoch === 'string'
     && typeof e.type === 'string' && EVENT_TYPES.includes(e.type) && typeof e.data === 'object' && e.data !== null;
   return ok ? (value as FeedEvent) : null;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }

@@ -1,0 +1,389 @@
+/**
+ * The operations topology (issue 5, item 1): docker-compose.yml is validated by Debian's
+ * docker-compose, deploy/haproxy.cfg by haproxy -c, and the same topology is run from
+ * local processes by scripts/topology.mjs (redis-server with AOF, two nodes, HAProxy with
+ * that very config file): a reader through the balancer receives what editors post
+ * through it, and a node killed behind it costs the reader nothing.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { range, SdkReader } from '../helpers/sdk-reader';
+
+const ROOT = join(__dirname, '..', '..');
+const PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`;
+const COMPOSE_TOKENS = 'desk:compose-check-token-0123456789';
+
+/** The environment without any LIVELINE_* or compose settings of the person running the tests. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH };
+  for (const key of Object.keys(env)) if (key.startsWith('LIVELINE_') || key.startsWith('COMPOSE_') || key.startsWith('LB_')) delete env[key];
+  return { ...env, ...extra };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): { status: number | null; out: string } {
+  const r = spawnSync(command, args, { cwd: ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/** `docker-compose config` output split into its services: name → the lines of its block. */
+function composeServices(yaml: string): Map<string, string> {
+  const services = new Map<string, string>();
+  const lines = yaml.split('\n');
+  let i = lines.indexOf('services:') + 1;
+  expect(i).toBeGreaterThan(0);
+  let current: string | null = null;
+  for (; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line !== '' && !line.startsWith(' ')) break; // the next top-level key
+    const name = /^ {2}([\w.-]+):$/.exec(line)?.[1];
+    if (name !== undefined) {
+      current = name;
+      services.set(name, '');
+    } else if (current !== null) {
+      services.set(current, `${services.get(current) ?? ''}${line}\n`);
+    }
+  }
+  return services;
+}
+
+/** `KEY: value` of a service's environment block, unquoted. */
+function environmentOf(block: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  const m = /^ {4}environment:\n((?: {6}.*\n)+)/m.exec(block);
+  for (const line of (m?.[1] ?? '').split('\n')) {
+    const kv = /^ {6}([A-Z0-9_]+): (.*)$/.exec(line);
+    if (kv?.[1] !== undefined && kv[2] !== undefined) env[kv[1]] = kv[2].replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1');
+  }
+  return env;
+}
+
+describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
+  let services: Map<string, string>;
+  let yaml: string;
+
+  beforeAll(() => {
+    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], cleanEnv({ LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS }));
+    if (r.status !== 0) throw new Error(`docker-compose config refused the file:\n${r.out}`);
+    yaml = r.out;
+    services = composeServices(yaml);
+  });
+
+  const nodeServices = (): string[] =>
+    [...services].filter(([, block]) => /^ {4}build:\n(?: {6}.*\n)* {6}dockerfile: Dockerfile\n/m.test(block)).map(([name]) => name);
+
+  it('docker-compose config accepts it, and refuses to run without LIVELINE_EDITOR_TOKENS', () => {
+    expect([...services.keys()].sort()).toEqual(['lb', 'liveline-1', 'liveline-2', 'redis']);
+    const missing = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], cleanEnv());
+    expect(missing.status).not.toBe(0);
+    expect(missing.out).toMatch(/Missing mandatory value.*set LIVELINE_EDITOR_TOKENS to name:token pairs/s);
+  });
+
+  it('declares Redis with AOF (fsync always) on a named volume, with a healthcheck', () => {
+    const redis = services.get('redis') ?? '';
+    expect(redis).toMatch(/image: redis:7/);
+    expect(redis).toMatch(/- --appendonly\n\s+- "?yes"?\n/);
+    expect(redis).toMatch(/- --appendfsync\n\s+- always\n/);
+    expect(redis).toMatch(/volumes:\n\s+- redis-data:\/data/);
+    expect(yaml).toMatch(/^volumes:\n {2}redis-data:/m);
+    expect(redis).toMatch(/healthcheck:\n(?:.*\n)*?\s+- redis-cli\n\s+- ping/);
+  });
+
+  it('declares at least two Liveline nodes built from the Dockerfile, on that Redis, unpublished', () => {
+    const nodes = nodeServices();
+    expect(nodes.length).toBeGreaterThanOrEqual(2);
+    for (const name of nodes) {
+      const block = services.get(name) ?? '';
+      expect(environmentOf(block)).toMatchObject({
+        REDIS_URL: 'redis://redis:6379',
+        HOST: '0.0.0.0',
+        LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS,
+        LIVELINE_TRUST_PROXY: '1',
+      });
+      expect(block).toMatch(/depends_on:\n\s+redis:\n\s+condition: service_healthy/);
+      expect(block).toMatch(/healthcheck:\n(?:.*\n)*?.*\/readyz/);
+      // Docker's stop timeout must exceed the node's ~10 s drain window.
+      const grace = /stop_grace_period: (\d+)s/.exec(block)?.[1];
+      expect(Number(grace)).toBeGreaterThan(10);
+      expect(block).not.toMatch(/^ {4}ports:/m); // only the balancer is reachable (X-Forwarded-For is trusted)
+    }
+  });
+
+  it('declares the HAProxy balancer on 8080 with deploy/haproxy.cfg pointing at every node', () => {
+    const lb = services.get('lb') ?? '';
+    expect(lb).toMatch(/image: haproxy:2\.6/);
+    expect(lb).toMatch(/- \S*\/deploy\/haproxy\.cfg:\/usr\/local\/etc\/haproxy\/haproxy\.cfg:ro/);
+    expect(lb).toMatch(/ports:\n\s+- published: 8080\n\s+target: 8080/);
+    expect(lb).toMatch(/healthcheck:/);
+    const env = environmentOf(lb);
+    expect(env.LB_BIND).toBe(':8080');
+    const targets = Object.entries(env).filter(([k]) => /^LIVELINE_NODE\d+$/.test(k)).map(([, v]) => v);
+    expect(targets.sort()).toEqual(nodeServices().map((n) => `${n}:8080`).sort());
+    // …and the config has exactly one server line per node variable.
+    const cfg = readFileSync(join(ROOT, 'deploy', 'haproxy.cfg'), 'utf8');
+    expect(cfg.match(/^\s*server\s+\S+\s+"\$\{LIVELINE_NODE\d+\}"/gm)).toHaveLength(targets.length);
+  });
+
+  it('haproxy -c accepts deploy/haproxy.cfg with the compose values and with loopback values, and names a missing variable', () => {
+    const lbEnv = environmentOf(services.get('lb') ?? '');
+    const compose = run('haproxy', ['-c', '-f', 'deploy/haproxy.cfg'], cleanEnv(lbEnv));
+    expect({ status: compose.status, out: compose.out }).toMatchObject({ status: 0, out: expect.stringContaining('Configuration file is valid') });
+    const local = run('haproxy', ['-c', '-f', 'deploy/haproxy.cfg'], cleanEnv({
+      LB_BIND: '127.0.0.1:18080', LB_MONITOR_BIND: '127.0.0.1:18404', LIVELINE_NODE1: '127.0.0.1:18081', LIVELINE_NODE2: '127.0.0.1:18082',
+    }));
+    expect({ status: local.status, out: local.out }).toMatchObject({ status: 0, out: expect.stringContaining('Configuration file is valid') });
+    expect(local.out).not.toMatch(/WARNING/);
+    const unset = run('haproxy', ['-c', '-f', 'deploy/haproxy.cfg'], cleanEnv({ LB_BIND: ':8080', LB_MONITOR_BIND: ':8404', LIVELINE_NODE1: '127.0.0.1:1' }));
+    expect(unset.status).not.toBe(0);
+    expect(unset.out).toContain('LIVELINE_NODE2 is not set');
+  });
+
+  it('the Dockerfile builds from files that exist, and runs the server as a non-root user with a /readyz healthcheck', () => {
+    const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    const stages = dockerfile.match(/^FROM node:20-bookworm-slim AS \w+$/gm) ?? [];
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    for (const m of dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
+      for (const src of (m[1] as string).split(/\s+/)) {
+        expect({ src, exists: existsSync(join(ROOT, src)) }).toEqual({ src, exists: true });
+        expect(ignored).not.toContain(src.replace(/\/$/, ''));
+      }
+    }
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^USER node$/m);
+    expect(runtime).toMatch(/^ENV [^]*HOST=0\.0\.0\.0/m);
+    expect(runtime).toMatch(/^HEALTHCHECK [^]*\/readyz/m);
+    expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
+    expect(runtime).toMatch(/^CMD \["node", "dist\/server\/index\.js"\]$/m);
+    expect(runtime).not.toMatch(/^RUN npm (ci|install)(?!.*--omit=dev)/m);
+  });
+});
+
+interface TopologyInfo {
+  lb: string;
+  monitor: string;
+  nodes: Array<{ url: string; pid: number }>;
+  redis: { url: string; pid: number };
+  haproxy: { pid: number };
+  token: string;
+}
+
+/** scripts/topology.mjs as a child process. */
+class Topology {
+  readonly exited: Promise<number | null>;
+
+  private constructor(readonly child: ChildProcess, readonly info: TopologyInfo, private readonly stderr: { text: string }) {
+    this.exited = new Promise((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+      else child.once('exit', (code) => resolve(code));
+    });
+  }
+
+  static async start(args: string[]): Promise<Topology> {
+    const child = spawn(process.execPath, ['scripts/topology.mjs', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const stderr = { text: '' };
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr.text = `${stderr.text}${d.toString()}`.slice(-20_000);
+    });
+    let stdout = '';
+    const info = await new Promise<TopologyInfo>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`topology did not start within 30 s:\n${stderr.text}`)), 30_000);
+      child.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const line = stdout.split('\n').find((l) => l.startsWith('{') && stdout.includes(`${l}\n`));
+        if (line === undefined) return;
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as TopologyInfo);
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`topology exited with ${code} before it was ready:\n${stderr.text}`));
+      });
+    });
+    return new Topology(child, info, stderr);
+  }
+
+  get log(): string {
+    return this.stderr.text;
+  }
+
+  get pids(): number[] {
+    return [...this.info.nodes.map((n) => n.pid), this.info.redis.pid, this.info.haproxy.pid];
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** SIGTERM and the exit code; if it hangs past `timeoutMs`, SIGKILL it and every process it reported. */
+  async stop(timeoutMs = 40_000): Promise<number | null> {
+    if (this.running) this.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const result = await Promise.race([this.exited, timedOut]);
+    clearTimeout(timer);
+    if (result !== 'timeout') return result;
+    for (const pid of [this.child.pid ?? -1, ...this.pids]) {
+      if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+    throw new Error(`topology did not stop within ${timeoutMs} ms:\n${this.stderr.text}`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/** Polls `check` every 50 ms until it holds, or fails after `timeoutMs` naming `what`. */
+async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Per backend server: HAProxy's status and current sessions, from the balancer's stats CSV. */
+async function lbServers(monitor: string): Promise<Record<string, { status: string; scur: number }>> {
+  const csv = await (await fetch(`${monitor}/stats;csv`)).text();
+  const [header, ...rows] = csv.split('\n').filter(Boolean);
+  const cols = (header ?? '').replace(/^# /, '').split(',');
+  const out: Record<string, { status: string; scur: number }> = {};
+  for (const row of rows) {
+    const f = row.split(',');
+    const get = (c: string): string => f[cols.indexOf(c)] ?? '';
+    if (get('pxname') === 'liveline_nodes' && get('svname') !== 'BACKEND') out[get('svname')] = { status: get('status'), scur: Number(get('scur')) };
+  }
+  return out;
+}
+
+describe('scripts/topology.mjs: the compose topology from local processes', () => {
+  jest.setTimeout(60_000);
+  let topology: Topology | null = null;
+  const readers: SdkReader[] = [];
+
+  beforeAll(async () => {
+    topology = await Topology.start(['--nodes', '2', '--port', '0']);
+  });
+
+  afterAll(async () => {
+    for (const r of readers.splice(0)) r.close();
+    if (topology?.running) await topology.stop();
+  });
+
+  const info = (): TopologyInfo => (topology as Topology).info;
+
+  /** POST through the balancer as an editor; 5xx and network errors are retried with the same Idempotency-Key, as README tells editors to. */
+  async function post(path: string, body: unknown, idempotencyKey?: string): Promise<{ status: number; body: Record<string, unknown>; attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${info().lb}${path}`, {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${info().token}`,
+            'Content-Type': 'application/json',
+            ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5000),
+        });
+        const json = (await res.json()) as Record<string, unknown>;
+        if (res.status < 500 || attempt >= 20) return { status: res.status, body: json, attempts: attempt };
+      } catch (err) {
+        if (attempt >= 20) throw err;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 25 * attempt)); // the editor's retry backoff
+    }
+  }
+
+  it('prints where everything runs; the balancer sees both nodes UP and answers /readyz', async () => {
+    const { lb, nodes, redis, haproxy, token } = info();
+    expect(nodes).toHaveLength(2);
+    expect(token.length).toBeGreaterThanOrEqual(16);
+    for (const url of [lb, ...nodes.map((n) => n.url)]) expect(new URL(url).hostname).toBe('127.0.0.1');
+    expect(new URL(redis.url).hostname).toBe('127.0.0.1');
+    for (const pid of [haproxy.pid, redis.pid, ...nodes.map((n) => n.pid)]) expect(alive(pid)).toBe(true);
+    expect((await fetch(`${lb}/readyz`)).status).toBe(200);
+    expect(await lbServers(info().monitor)).toEqual({ node1: { status: 'UP', scur: 0 }, node2: { status: 'UP', scur: 0 } });
+    expect((await fetch(`${info().monitor}/healthz`)).status).toBe(200);
+    // Through the balancer, the served SDK is there too.
+    expect((await fetch(`${lb}/sdk/liveline.js`)).status).toBe(200);
+  });
+
+  it('readers through the balancer get every entry; kill -9 of the node holding them costs them nothing', async () => {
+    expect((await post('/v1/feeds', { id: 'topology', title: 'Topology' })).status).toBe(201);
+    for (let i = 0; i < 4; i++) readers.push(new SdkReader(info().lb, 'topology'));
+    await Promise.all(readers.map((r) => r.live()));
+    const drops = readers.map(() => 0);
+    readers.forEach((r, i) =>
+      r.client.on('state', (state) => {
+        if (state !== 'connected') drops[i] = (drops[i] ?? 0) + 1;
+      }),
+    );
+
+    const posted: string[] = [];
+    const publish = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i <= to; i++) {
+        const headline = `entry ${i}`;
+        const res = await post('/v1/feeds/topology/entries', { headline }, `topology-${i}`);
+        expect({ headline, status: res.status }).toEqual({ headline, status: 201 });
+        posted.push(headline);
+      }
+    };
+    const received = (r: SdkReader): unknown[] => r.events.map((e) => (e.type === 'entry.created' ? e.data.headline : e.type));
+
+    // Before: 10 entries reach every reader.
+    await publish(1, 10);
+    for (const r of readers) await r.until(() => r.events.length >= 10, '10 events');
+
+    // The node holding the most readers' WebSockets (leastconn spreads them) is killed.
+    const before = await lbServers(info().monitor);
+    const [victimName, victimStats] = Object.entries(before).sort(([, a], [, b]) => b.scur - a.scur)[0] as [string, { scur: number }];
+    expect(victimStats.scur).toBeGreaterThanOrEqual(1);
+    const victim = info().nodes[Number(victimName.replace('node', '')) - 1] as { pid: number };
+    process.kill(victim.pid, 'SIGKILL');
+
+    // During: editors keep posting through the balancer while it notices.
+    await publish(11, 20);
+    await eventually('the balancer to mark the killed node DOWN', async () => (await lbServers(info().monitor))[victimName]?.status.startsWith('DOWN') === true);
+    expect(alive(victim.pid)).toBe(false);
+    // Every reader that was on the killed node lost its socket and is back, through the balancer.
+    await eventually('the dropped readers to reconnect', () => readers.every((r) => r.client.state === 'connected' && r.sub.state === 'live'));
+    expect(drops.filter((d) => d > 0).length).toBe(victimStats.scur);
+
+    // After: more entries, now all on the surviving node.
+    await publish(21, 30);
+    for (const r of readers) await r.until(() => r.events.length >= 30, '30 events');
+    // A moment for any duplicate to show up: the next event through the same path.
+    await publish(31, 31);
+    for (const r of readers) await r.until(() => r.events.length >= 31, '31 events');
+
+    expect(posted).toEqual(range(31).map((i) => `entry ${i}`));
+    for (const r of readers) {
+      expect(r.seqs).toEqual(range(31));
+      expect(received(r)).toEqual(posted);
+      expect(r.resets).toEqual([]);
+    }
+    const after = await lbServers(info().monitor);
+    expect(after[victimName]?.scur).toBe(0);
+    expect(Object.values(after).reduce((n, s) => n + s.scur, 0)).toBe(readers.length);
+  });
+
+  it('SIGTERM stops every process it started and exits 0', async () => {
+    for (const r of readers.splice(0)) r.close();
+    const t = topology as Topology;
+    const pids = t.pids;
+    expect(await t.stop()).toBe(0);
+    for (const pid of pids) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+    expect(t.log).toContain('[topology] stopped');
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * Prometheus metrics at GET /metrics. The names are part of Liveline's API (README,
+ * "Metrics"): change them only with a release note. One Registry per app, so several apps
+ * in one process (tests) don't share counters.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export type Transport = 'websocket' | 'sse';
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Open reader connections. */
+  readonly connections: Gauge<'transport'>;
+  /** Active feed subscriptions of readers. */
+  readonly subscriptions: Gauge<'transport'>;
+  /** Changes committed through this node's API (each is one event). */
+  readonly eventsPublished: Counter<'type'>;
+  /** Event messages written to readers. */
+  readonly eventsDelivered: Counter<'transport'>;
+  /** From the commit of an event to this node handing it to its readers, seconds. */
+  readonly publishToDeliver: Histogram;
+  /** Readers cut off because their send buffer passed the cap. */
+  readonly slowReaders: Counter<'transport'>;
+  /** Times a feed's events arrived with a hole (or after a broker reconnect) and the store was read. */
+  readonly gapsDetected: Counter;
+  /** Events recovered from the store to fill those holes. */
+  readonly gapEventsFilled: Counter;
+  /** `reset` sent to readers, by reason. */
+  readonly resets: Counter<'reason'>;
+  readonly redisErrors: Counter<'connection'>;
+  readonly redisReconnects: Counter<'connection'>;
+  readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  /** Requests and connections refused by a protective limit. */
+  readonly refused: Counter<'limit'>;
+  /** 1 when /readyz would answer 200. */
+  readonly ready: Gauge;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  // Process metrics, among them liveline_nodejs_eventloop_lag_seconds (event-loop lag).
+  collectDefaultMetrics({ register: registry, prefix: 'liveline_' });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: 'liveline_connections', help: 'Open reader connections', labelNames: ['transport'], registers }),
+    subscriptions: new Gauge({ name: 'liveline_subscriptions', help: 'Active reader feed subscriptions', labelNames: ['transport'], registers }),
+    eventsPublished: new Counter({ name: 'liveline_events_published_total', help: 'Changes committed through this node', labelNames: ['type'], registers }),
+    eventsDelivered: new Counter({ name: 'liveline_events_delivered_total', help: 'Event messages written to readers', labelNames: ['transport'], registers }),
+    publishToDeliver: new Histogram({
+      name: 'liveline_publish_to_deliver_seconds',
+      help: 'From commit to this node handing the event to its readers',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    }),
+    slowReaders: new Counter({ name: 'liveline_slow_readers_disconnected_total', help: 'Readers cut off for falling behind', labelNames: ['transport'], registers }),
+    gapsDetected: new Counter({ name: 'liveline_gaps_detected_total', help: 'Holes in a feed\'s event stream detected (read from the store)', registers }),
+    gapEventsFilled: new Counter({ name: 'liveline_gap_events_filled_total', help: 'Events recovered from the store to fill holes', registers }),
+    resets: new Counter({ name: 'liveline_resets_sent_total', help: 'reset sent to readers', labelNames: ['reason'], registers }),
+    redisErrors: new Counter({ name: 'liveline_redis_errors_total', help: 'Redis connection errors', labelNames: ['connection'], registers }),
+    redisReconnects: new Counter({ name: 'liveline_redis_reconnects_total', help: 'Redis reconnect attempts', labelNames: ['connection'], registers }),
+    httpRequests: new Counter({ name: 'liveline_http_requests_total', help: 'HTTP requests', labelNames: ['route', 'method', 'status'], registers }),
+    refused: new Counter({ name: 'liveline_refused_total', help: 'Refused by a protective limit', labelNames: ['limit'], registers }),
+    ready: new Gauge({ name: 'liveline_ready', help: '1 when the node is ready to deliver', registers }),
+  };
+}
