@@ -106,7 +106,8 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   app.use(notFound);
   app.use(errorHandler(log));
 
-  const server = createServer(app);
+  // Node checks the headers timeout on this interval (default 30 s): check often enough to honour it.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, config.limits.headersTimeoutMs) }, app);
   server.headersTimeout = config.limits.headersTimeoutMs;
   server.requestTimeout = Math.max(config.limits.headersTimeoutMs, 30_000);
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
