@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite needs, from Debian's packages, when missing:
-# redis-server (integration tests start their own throwaway servers) and chromium (browser
-# tests drive Debian's Chromium through playwright-core; no browser is downloaded).
+# redis-server (integration tests start their own throwaway servers), chromium (browser
+# tests drive Debian's Chromium through playwright-core; no browser is downloaded), curl
+# (SSE tests), haproxy (the local topology) and docker-compose (validates the compose file).
 # Run as root (CI and fresh machines here are); otherwise prints the command to run.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # haproxy lives in /usr/sbin
 
 declare -A packages=([redis-server]=redis-server [chromium]=chromium [curl]=curl [haproxy]=haproxy [docker-compose]=docker-compose)
 missing=()
