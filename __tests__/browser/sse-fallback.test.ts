@@ -9,6 +9,7 @@ interface PageGlobals {
   Liveline: typeof import('../../client-sdk/src/core');
   seen: number[];
   client: InstanceType<typeof import('../../client-sdk/src/core').LiveClient>;
+  live: boolean;
 }
 
 describe('the SDK in Chromium behind a proxy that refuses WebSocket upgrades', () => {
@@ -46,9 +47,16 @@ describe('the SDK in Chromium behind a proxy that refuses WebSocket upgrades', (
       const w = window as unknown as PageGlobals;
       w.seen = [];
       w.client = new w.Liveline.LiveClient({ url, minReconnectDelayMs: 50, maxReconnectDelayMs: 200 });
-      w.client.subscribe('fallback').on('event', (e) => w.seen.push(e.seq));
+      w.live = false;
+      const sub = w.client.subscribe('fallback');
+      sub.on('event', (e) => w.seen.push(e.seq));
+      sub.on('state', (state) => {
+        w.live = state === 'live';
+      });
       w.client.connect();
     }, proxy.url);
+    // Entries posted before the snapshot loads would arrive in it, not as events.
+    await page.waitForFunction(() => (window as unknown as PageGlobals).live);
   }
 
   const seen = (n: number) => page.waitForFunction((count) => (window as unknown as PageGlobals).seen.length >= count, n, { timeout: 10_000 });
