@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import type { RunningApp } from '../../server/app';
 import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
-import { api, EDITOR_TOKEN, startTestApp } from '../helpers/test-app';
+import { api, EDITOR_TOKEN, readyz, startTestApp } from '../helpers/test-app';
 
 /** GETs /metrics and returns the value of one sample (0 when absent). */
 async function metric(app: RunningApp, sample: string): Promise<number> {
@@ -12,16 +12,6 @@ async function metric(app: RunningApp, sample: string): Promise<number> {
   return line === undefined ? 0 : Number(line.slice(sample.length + 1));
 }
 
-/** Resolves when /readyz answers `status`. A bounded poll of the node's own verdict. */
-async function readyz(app: RunningApp, status: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(`${app.url}/readyz`);
-    if (res.status === status) return;
-    if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The HTTP status a WebSocket upgrade is refused with (0 when it opens). */
 function upgradeStatus(app: RunningApp, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {

@@ -1,7 +1,7 @@
 import type { RunningApp } from '../../server/app';
 import { TestRedis } from '../helpers/redis-server';
 import { range, SdkReader } from '../helpers/sdk-reader';
-import { api, startTestApp } from '../helpers/test-app';
+import { api, readyz, startTestApp } from '../helpers/test-app';
 
 /** The headlines a page built on `s` shows for `epoch`: its last snapshot, then created entries. */
 function view(s: SdkReader, epoch: string): string[] {
@@ -13,16 +13,6 @@ function view(s: SdkReader, epoch: string): string[] {
   return [...created.reverse(), ...last.snapshot.entries.map((e) => e.headline ?? '')];
 }
 
-/** Resolves when GET /readyz answers `status`, checking again after each answer. */
-async function readyz(app: RunningApp, status: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(`${app.url}/readyz`);
-    if (res.status === status) return;
-    if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
-    await new Promise<void>((resolve) => setTimeout(resolve, 25)); // bounded poll of an external state
-  }
-}
 
 describe('Redis outages, restarts and data loss', () => {
   jest.setTimeout(60_000);

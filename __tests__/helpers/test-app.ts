@@ -56,3 +56,17 @@ export function api(app: RunningApp, token: string | null = EDITOR_TOKEN) {
     },
   };
 }
+
+/**
+ * Resolves when GET /readyz answers `status`: a bounded poll, since readiness is the
+ * node's verdict about an outside system (Redis) and has no event a test can wait on.
+ */
+export async function readyz(app: RunningApp, status: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await fetch(`${app.url}/readyz`);
+    if (res.status === status) return;
+    if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  }
+}
