@@ -91,8 +91,19 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const tokenGenerated = config.editorTokens.length === 0;
   const editorTokens = tokenGenerated ? [{ name: 'editor', token: randomBytes(24).toString('base64url') }] : config.editorTokens;
   const demoFeedId = (options.demo ?? backend.kind === 'memory') ? DEMO_FEED_ID : null;
-  if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
-  await readiness.start();
+  // What was built so far is released if start-up fails from here on.
+  const abandon = async (err: unknown): Promise<never> => {
+    readiness.stop();
+    await gateway.close();
+    if (options.backend === undefined) await backend.close();
+    throw err;
+  };
+  try {
+    if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
+    await readiness.start();
+  } catch (err) {
+    await abandon(err);
+  }
 
   const app = express();
   app.disable('x-powered-by');
@@ -114,10 +125,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   try {
     await listen(server, config.port, config.host);
   } catch (err) {
-    readiness.stop();
-    await gateway.close();
-    if (options.backend === undefined) await backend.close();
-    throw err;
+    await abandon(err);
   }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -21,6 +21,11 @@ export interface Backend {
   isReady(): Promise<boolean>;
   /** Calls `listener(up)` when a connection drops (false) or comes back (true). */
   onConnectionChange(listener: (up: boolean) => void): void;
+  /**
+   * A check failed although the connections claim to be up (a half-open or silently
+   * broken connection): re-establish them. Connections already reconnecting are left alone.
+   */
+  repair(): void;
   /** Closes the store and the broker. Idempotent. */
   close(): Promise<void>;
 }
@@ -42,6 +47,7 @@ export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> &
     rateLimiter: new MemoryRateLimiter(config.limits?.editorWritesPerMinute ?? Number.MAX_SAFE_INTEGER),
     isReady: async () => true,
     onConnectionChange: () => undefined, // in-process: nothing to lose
+    repair: () => undefined,
     close: async () => {
       await Promise.all([store.close(), broker.close()]);
     },

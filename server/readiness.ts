@@ -11,8 +11,9 @@ export interface ReadinessOptions {
 /**
  * Whether this node can really deliver, checked in the background: the store answers AND a
  * probe published through the broker comes back to this node in time. A node whose
- * subscriber silently stopped receiving is therefore unready; it asks the broker to repair
- * the connection (which resubscribes and resyncs every feed) and is ready again once a
+ * connection silently stopped working (half-open, or a subscriber that no longer
+ * receives) is therefore unready; it re-establishes the connections that claim to be up
+ * (the subscriber then resubscribes and resyncs every feed) and is ready again once a
  * probe gets through.
  */
 export class ReadinessMonitor {
@@ -72,9 +73,8 @@ export class ReadinessMonitor {
       return false;
     });
     const delivered = storeOk && (await this.backend.broker.probe(this.options.probeTimeoutMs ?? 1000));
-    if (storeOk && !delivered && !this.stopped) {
-      this.onError(new Error('a probe published through the broker did not come back'), 'readiness: repairing the broker connection');
-      this.backend.broker.repair();
+    if (!delivered && !this.stopped) {
+      this.backend.repair(); // it knows whether there is anything to repair
     }
     this.ok = delivered;
     this.metrics.ready.set(this.ready ? 1 : 0);

@@ -181,6 +181,12 @@ describe('hostile requests never crash the server or leak a 500', () => {
     expect(gz.status).toBe(400);
   });
 
+  it('answers SDK paths that name object internals with 404', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      expect((await api(app).get(`/sdk/${name}`)).status).toBe(404);
+    }
+  });
+
   it('answers unknown routes with 404, not 401', async () => {
     const anon = api(app, null);
     expect((await anon.get('/nope')).status).toBe(404);

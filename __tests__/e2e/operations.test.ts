@@ -1,6 +1,7 @@
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import type { RunningApp } from '../../server/app';
+import { BlackholeProxy } from '../helpers/blackhole-proxy';
 import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
 import { api, EDITOR_TOKEN, readyz, startTestApp } from '../helpers/test-app';
@@ -111,6 +112,14 @@ describe('operations: metrics, readiness, limits', () => {
     expect(await first.next((f) => f.type === 'event')).toMatchObject({ seq: 1 });
   });
 
+  it('counts a connection against the address the balancer saw, not one the client wrote', async () => {
+    app = await startTestApp({ LIVELINE_CONNECTIONS_PER_IP_PER_SECOND: '1', LIVELINE_TRUST_PROXY: '1' });
+    // The balancer appends the real address; a forged entry on the left must not buy a new bucket.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await upgradeStatus(app, { 'X-Forwarded-For': `10.9.8.${i}, 203.0.113.50` })).status);
+    expect(statuses).toEqual([0, 0, 429, 429]);
+  });
+
   it('limits subscriptions per connection with an error frame; the others keep flowing', async () => {
     app = await startTestApp({ LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2' });
     const http = api(app);
@@ -214,6 +223,29 @@ describe('readiness tells the truth (Redis)', () => {
     expect(await metric(app, 'liveline_ready')).toBe(0);
     await redis.start();
     await readyz(app, 200);
+  });
+
+  it('goes 503 when its Redis connections silently stop receiving, and repairs itself; readers miss nothing', async () => {
+    const proxy = await BlackholeProxy.start(redis.port);
+    const node = await startTestApp({ REDIS_URL: proxy.url });
+    const r = await TestReader.connect(node.url);
+    try {
+      const http = api(node);
+      await http.createFeed('deaf');
+      await r.subscribe('deaf');
+      await http.postEntry('deaf', 'before');
+      await readyz(node, 200);
+      proxy.deafen(); // nothing is closed: only an end-to-end probe can tell
+      await readyz(node, 503);
+      await api(app).postEntry('deaf', 'while deaf'); // through the other node, on the same Redis
+      await readyz(node, 200); // reconnected through the proxy, resubscribed, resynced
+      await http.postEntry('deaf', 'after');
+      expect((await r.events('deaf', 3)).map((f) => (f.data as { headline: string }).headline)).toEqual(['before', 'while deaf', 'after']);
+    } finally {
+      await r.close();
+      await node.close();
+      await proxy.close();
+    }
   });
 
   it('goes 503 when its subscriber connection is killed, and repairs itself; readers miss nothing', async () => {

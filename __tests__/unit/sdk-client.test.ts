@@ -180,7 +180,7 @@ describe('reconnecting', () => {
     expect(ws.sockets).toHaveLength(2);
   });
 
-  it('waits exactly the jittered delay, growing per failed attempt and resetting once a socket opens', async () => {
+  it('waits exactly the jittered delay, growing per failed attempt and resetting once the server serves again', async () => {
     const { client, ws } = setupClient({ random: () => 0.99 });
     client.connect();
     ws.last().open();
@@ -196,7 +196,8 @@ describe('reconnecting', () => {
     await jest.advanceTimersByTimeAsync(1); // 0.99 × 1000
     expect(ws.sockets).toHaveLength(3);
 
-    ws.last().open(); // success resets the counter
+    ws.last().open(); // an open alone doesn't reset the counter (a server may open and fail at once) …
+    ws.last().push({ type: 'subscribed', feed: 'election', seq: 0, epoch: 'e1' }); // … being served does
     ws.last().serverClose(4008); // slow reader: reconnect normally
     await jest.advanceTimersByTimeAsync(495);
     expect(ws.sockets).toHaveLength(4);

@@ -90,10 +90,16 @@ describe('SSE fallback', () => {
     first.push({ type: 'subscribed', feed: 'election', seq: 10, epoch: 'e1' });
     first.push(created(11));
     first.fail(); // e.g. a 503 while the node restarts
+    await flush();
+    expect(client.state).toBe('connecting');
     await jest.advanceTimersByTimeAsync(20_000);
-    const second = FakeEventSource.all[1] as FakeEventSource;
-    expect(second.url).toBe('http://localhost:8080/v1/feeds/election/stream?since=11&epoch=e1');
+    // After an SSE drop the client tries WebSocket first: whatever refused it may be gone.
+    expect(client.transport).toBe('websocket');
+    ws.last().open();
+    await flush();
+    expect(ws.last().frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 11, epoch: 'e1' }]);
     expect(sub.seq).toBe(11);
+    expect(FakeEventSource.all).toHaveLength(1);
   });
 
   it('closes a stream that delivered a reset, so the browser does not reopen it', async () => {

@@ -50,6 +50,8 @@ export class LiveClient extends Emitter<ClientEvents> {
   private s: ClientState = 'disconnected';
   private readonly ws: string;
   private WS: WebSocketConstructor;
+  /** The WebSocket implementation, when there is one (SSE-only environments have none). */
+  private readonly webSocket: WebSocketConstructor | undefined;
   /** The SSE fallback, when EventSource exists. */
   private readonly sse: WebSocketConstructor | undefined;
   private kind: 'websocket' | 'sse' = 'websocket';
@@ -87,6 +89,7 @@ export class LiveClient extends Emitter<ClientEvents> {
     }
     this.ws = ws;
     this.WS = WS;
+    this.webSocket = WS === this.sse ? undefined : WS;
     this.delay = createBackoff({
       baseMs: options.minReconnectDelayMs,
       maxMs: options.maxReconnectDelayMs,
@@ -175,7 +178,7 @@ export class LiveClient extends Emitter<ClientEvents> {
     socket.onopen = () => {
       if (this.socket !== socket) return;
       opened = true;
-      this.attempt = this.unopened = 0;
+      this.unopened = 0;
       this.setState('connected');
       for (const sub of this.subs.values()) sub._open();
     };
@@ -185,6 +188,13 @@ export class LiveClient extends Emitter<ClientEvents> {
     socket.onclose = (event: { code?: number; reason?: string }) => {
       if (this.socket !== socket) return;
       if (!opened && ++this.unopened >= WS_FAILURES_BEFORE_SSE && this.sse && this.kind === 'websocket') this.considerSse();
+      // After an SSE drop, try WebSocket again first: the refusal that sent us to SSE
+      // (a proxy, or the server's limits) may be gone.
+      if (this.kind === 'sse' && this.webSocket) {
+        this.WS = this.webSocket;
+        this.kind = 'websocket';
+        this.unopened = 0;
+      }
       this.closed(event.code ?? 1006, event.reason ?? '');
     };
     // Always set (ws throws on an unhandled 'error'); a close event follows every error.
@@ -200,7 +210,8 @@ export class LiveClient extends Emitter<ClientEvents> {
   private considerSse(): void {
     this.fetchFn(`${this.http}/healthz`).then(
       (res) => {
-        if (!res.ok || !this.sse || this.kind !== 'websocket') return;
+        // Only if WebSockets still fail: one may have opened while we asked.
+        if (!res.ok || !this.sse || this.kind !== 'websocket' || this.unopened < WS_FAILURES_BEFORE_SSE) return;
         this.WS = this.sse;
         this.kind = 'sse';
       },
@@ -214,6 +225,10 @@ export class LiveClient extends Emitter<ClientEvents> {
     if (!frame) return;
     if (frame.type === 'error') {
       this.emit('error', new LiveError(frame.code, frame.message, frame.feed === undefined ? {} : { feed: frame.feed }));
+    } else if (frame.type === 'subscribed') {
+      // The backoff starts over only once the server really serves us, not on a bare open
+      // (a server, or an SSE "socket", may open and fail right after).
+      this.attempt = 0;
     }
     if (frame.feed !== undefined) this.subs.get(frame.feed)?._frame(frame);
   }

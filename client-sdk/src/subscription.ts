@@ -146,6 +146,9 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         if (this.seen) this.reset('feed_not_found');
         else this.close();
       }
+      else if (frame.code === 'too_many_subscriptions' || frame.code === 'invalid_field') {
+        this.close(); // refused for good on this connection: reported through the client's 'error'
+      }
       else if (frame.code === 'unavailable') {
         // The server could not serve the subscription now: ask again after a backoff delay.
         this.setState('subscribing');

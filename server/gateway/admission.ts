@@ -49,9 +49,11 @@ export class Admission {
 
   private clientAddress(req: IncomingMessage): string {
     if (this.options.trustProxy) {
+      // The rightmost entry is the one our balancer appended; anything left of it came
+      // from the client and could be forged to dodge (or to exhaust someone else's) limit.
       const forwarded = req.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
+      const last = (Array.isArray(forwarded) ? forwarded[forwarded.length - 1] : forwarded)?.split(',').pop()?.trim();
+      if (last) return last;
     }
     return req.socket.remoteAddress ?? 'unknown';
   }

@@ -105,6 +105,7 @@ export class WsGateway {
    * `since` when given. Answers 503 while draining and the limits' refusals.
    */
   openStream(req: IncomingMessage, res: ServerResponse, feed: string, since: number | undefined, epoch: string | undefined): void {
+    if (req.socket.destroyed || res.destroyed) return; // the reader left while the route was checking the feed
     const refusal: Refusal | null = this.state !== 'running'
       ? { status: 503, code: 'overloaded', limit: 'draining', message: 'server restarting; reconnect' }
       : this.admit(req);

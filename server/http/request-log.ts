@@ -23,8 +23,9 @@ export function requestLog(log: Logger, metrics: Metrics): RequestHandler {
       metrics.httpRequests.inc({ route, method: req.method, status: String(res.statusCode) });
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const fields = { reqId: id, method: req.method, route, status: res.statusCode, ms: Math.round(ms * 10) / 10 };
+      if (QUIET_ROUTES.has(route)) return; // balancers probe these every second
       if (res.statusCode >= 500) log.error('request', fields);
-      else if (!QUIET_ROUTES.has(route)) log.info('request', fields); // balancers probe these every second
+      else log.info('request', fields);
     });
     next();
   };

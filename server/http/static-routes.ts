@@ -4,11 +4,7 @@ import { Router } from 'express';
 import { AppError } from '../errors';
 import { demoPage } from './demo-page';
 
-const SDK_FILES: Readonly<Record<string, string>> = {
-  'liveline.js': 'liveline.js',
-  'liveline.mjs': 'liveline.mjs',
-  'liveline-core.js': 'liveline-core.js',
-};
+const SDK_FILES: ReadonlySet<string> = new Set(['liveline.js', 'liveline.mjs', 'liveline-core.js']);
 
 /**
  * The SDK bundles: /sdk/liveline.js (global `Liveline`, with the widget), /sdk/liveline.mjs
@@ -19,8 +15,8 @@ export function staticRoutes(sdkDir: string, demoFeedId: string | null): Router 
   const cache = new Map<string, Buffer>();
 
   r.get('/sdk/:file', async (req, res) => {
-    const file = SDK_FILES[req.params.file as string];
-    if (file === undefined) throw new AppError('route_not_found', `no SDK file "${req.params.file}"`);
+    const file = req.params.file as string;
+    if (!SDK_FILES.has(file)) throw new AppError('route_not_found', `no SDK file "${file}"`);
     let body = cache.get(file);
     if (body === undefined) {
       body = await readFile(join(sdkDir, file)).catch((err: unknown) => {

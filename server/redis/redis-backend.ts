@@ -40,6 +40,9 @@ function connectionOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
+/** Silent-failure repairs (reconnecting connections that claim to be up) happen at most this often, ms. */
+const REPAIR_INTERVAL_MS = 5000;
+
 /** Connects to Redis (waiting for it, bounded) and returns the Redis store and broker. */
 export async function createRedisBackend(options: RedisBackendOptions): Promise<Backend> {
   const base = connectionOptions(options.commandTimeoutMs ?? 1500);
@@ -68,12 +71,24 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
   const store = new RedisStore({ redis: commands, prefix: options.prefix, historySize: options.historySize });
   const broker = new RedisBroker({ publisher: commands, subscriber, prefix: options.prefix, onError: options.onError });
   let closing: Promise<void> | null = null;
+  let lastRepair = 0;
   return {
     kind: 'redis',
     store,
     broker,
     rateLimiter: new RedisRateLimiter(commands, options.prefix, options.editorWritesPerMinute ?? Number.MAX_SAFE_INTEGER),
     onConnectionChange: (listener) => connectionListeners.push(listener),
+    repair: () => {
+      // A connection that is already reconnecting explains the failure: nothing to repair.
+      // Otherwise both claim to be up yet something failed: re-establish both, at most once
+      // per interval so a flapping network doesn't turn into a reconnect loop.
+      if (commands.status !== 'ready' || subscriber.status !== 'ready') return;
+      if (Date.now() - lastRepair < REPAIR_INTERVAL_MS) return;
+      lastRepair = Date.now();
+      options.onError(new Error('a connection claims to be up but does not answer'), 'redis: reconnecting both connections');
+      commands.disconnect(true);
+      broker.repair();
+    },
     isReady: async () => commands.status === 'ready' && subscriber.status === 'ready' && (await commands.ping().catch(() => null)) === 'PONG',
     close: () => (closing ??= (async () => {
       await broker.close().catch((err: unknown) => options.onError(err, 'closing the broker'));

@@ -111,11 +111,10 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const channels = [...this.subscribed.keys()].map((f) => this.channel(f));
-    if (this.probeSubscribed !== null) channels.push(this.probeChannel);
+    // No UNSUBSCRIBE round trip (unbounded on a hung Redis): the backend quits the connection next.
     this.handlers.clear();
     this.subscribed.clear();
-    if (channels.length > 0 && this.options.subscriber.status === 'ready') await this.options.subscriber.unsubscribe(...channels);
+    this.probes.clear();
   }
 
   private remove(feedId: string, handlers: BrokerHandlers): void {

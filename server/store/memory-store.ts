@@ -96,6 +96,7 @@ export class MemoryStore implements FeedStore {
     const seq = this.append(state, nowDate, ctx, { type: 'entry.created', data: entry });
     if (idem !== undefined) {
       this.expireIdempotency(state, nowDate.getTime());
+      state.idempotency.delete(idem.key); // re-inserted at the end: insertion order stays expiry order
       state.idempotency.set(idem.key, { fingerprint: idem.fingerprint, result: { entry, seq }, expiresAt: nowDate.getTime() + this.ttlMs });
     }
     return { entry, seq, replayed: false };
