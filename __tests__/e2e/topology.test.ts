@@ -317,6 +317,7 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
     expect((await fetch(`${info().monitor}/healthz`)).status).toBe(200);
     // Through the balancer, the served SDK is there too.
     expect((await fetch(`${lb}/sdk/liveline.js`)).status).toBe(200);
+    expect((await fetch(`${lb}/metrics`)).status).toBe(404); // scraped from each node, not public
   });
 
   it('readers through the balancer get every entry; kill -9 of the node holding them costs them nothing', async () => {
