@@ -66,7 +66,7 @@ export interface RunningApp {
 
 export async function startApp(config: Readonly<Config>, options: AppOptions = {}): Promise<RunningApp> {
   const log = options.log ?? silentLogger;
-  const onError = (err: unknown, context: string): void => log.error(context, errorFields(err));
+  const onError = throttledErrorLog(log);
   const metrics = createMetrics();
 
   const backend = options.backend ?? (await createBackend(config, onError, metrics));
@@ -160,7 +160,9 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    // A node restart sends thousands of readers to the others at once: a deep accept queue
+    // (the kernel caps it at net.core.somaxconn) keeps them from timing out in SYN retries.
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -181,4 +183,23 @@ async function createDemoFeed(store: FeedStore, id: string): Promise<void> {
     body: '<p>This page is a live blog. Open it in two tabs, post an entry, and both update at once.</p>',
     authors: ['Liveline'],
   }), ctx);
+}
+
+/**
+ * Errors are logged at most once per second per context (e.g. per feed), with a count of
+ * those left out: a failure that hits ten thousand readers at once is one line, not a flood.
+ */
+function throttledErrorLog(log: Logger): (err: unknown, context: string) => void {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (err, context) => {
+    const now = Date.now();
+    const entry = last.get(context);
+    if (entry !== undefined && now - entry.at < 1000) {
+      entry.suppressed += 1;
+      return;
+    }
+    if (last.size > 10_000) last.clear();
+    last.set(context, { at: now, suppressed: 0 });
+    log.error(context, { ...errorFields(err), ...(entry?.suppressed ? { suppressedSinceLast: entry.suppressed } : {}) });
+  };
 }

@@ -1,6 +1,9 @@
 import type { Backend } from './backend';
 import type { Metrics } from './metrics';
 
+/** Failed checks in a row before connections that claim to be up are re-established. */
+const FAILURES_BEFORE_REPAIR = 3;
+
 export interface ReadinessOptions {
   /** Interval between checks, ms. Default 2000. */
   readonly intervalMs?: number;
@@ -21,6 +24,8 @@ export class ReadinessMonitor {
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  /** Failed checks in a row. */
+  private failures = 0;
 
   constructor(private readonly backend: Backend, private readonly metrics: Metrics, private readonly onError: (err: unknown, context: string) => void, private readonly options: ReadinessOptions = {}) {}
 
@@ -73,7 +78,11 @@ export class ReadinessMonitor {
       return false;
     });
     const delivered = storeOk && (await this.backend.broker.probe(this.options.probeTimeoutMs ?? 1000));
-    if (!delivered && !this.stopped) {
+    this.failures = delivered ? 0 : this.failures + 1;
+    // Repair only a sustained failure: one slow probe under load is not a broken connection,
+    // and reconnecting would fail every read in flight.
+    if (this.failures >= FAILURES_BEFORE_REPAIR && !this.stopped) {
+      this.failures = 0;
       this.backend.repair(); // it knows whether there is anything to repair
     }
     this.ok = delivered;

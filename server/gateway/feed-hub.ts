@@ -147,9 +147,31 @@ export class FeedHub {
     }
     this._lastSeq = head.seq;
     this._epoch = head.epoch;
+    await this.warmRecent();
     if (this.isClosed()) return; // every member left while we read the head
     this.state = 'active';
     void this.drain();
+  }
+
+  /**
+   * Fills the recent buffer with the feed's last events, so readers resuming here (a
+   * node restart sends thousands at once) are served from memory: one store read for the
+   * hub instead of one per reader. Best effort: without it each reader reads the store.
+   */
+  private async warmRecent(): Promise<void> {
+    if (this._lastSeq === 0) return;
+    const since = Math.max(0, this._lastSeq - this.deps.recentSize);
+    const result = await this.deps.store.eventsSince(this.feedId, since, this._epoch).catch((err: unknown) => {
+      this.deps.onError(err, `feed ${this.feedId}: warming the recent buffer`);
+      return null;
+    });
+    if (result?.kind !== 'events') return; // a short history (reset) or a failed read: readers use the store
+    let expected = since + 1;
+    for (const e of result.events) {
+      if (e.seq !== expected || e.seq > this._lastSeq) break;
+      this.recent.push(serializeEvent(e));
+      expected += 1;
+    }
   }
 
   private isClosed(): boolean {

@@ -31,14 +31,17 @@ const MAX_CATCH_UP_READS = 5;
 type SubscriptionState = 'catching-up' | 'live' | 'ended';
 
 /**
- * One feed for one reader, whatever the transport. `start` sends `subscribed`, then every
- * event after the reader's cursor — from the hub's recent buffer or the store — then the
- * live events that arrived meanwhile, and goes live: each seq once, in order, no gaps.
+ * One feed for one reader, whatever the transport. `start` gathers every event after the
+ * reader's cursor — from the hub's recent buffer or the store — then sends `subscribed`,
+ * those events and the live events that arrived meanwhile, and goes live: each seq once,
+ * in order, no gaps.
  */
 export class ReaderSubscription implements HubMember {
   private state: SubscriptionState = 'catching-up';
   private cursor = -1;
   private readonly buffered: Delivery[] = [];
+  /** Catch-up events held until `subscribed` is sent; null once it has been. */
+  private held: Delivery[] | null = [];
 
   constructor(readonly feed: string, private readonly sink: SubscriptionSink, private readonly access: FeedAccess) {
     access.metrics.subscriptions.inc({ transport: sink.transport });
@@ -78,7 +81,6 @@ export class ReaderSubscription implements HubMember {
       return;
     }
     if (this.ended) return;
-    this.sink.frame({ type: 'subscribed', feed: this.feed, seq: hub.lastSeq, epoch: hub.epoch });
     if (epoch !== undefined && epoch !== hub.epoch) {
       this.reset('epoch_changed');
       return;
@@ -89,7 +91,10 @@ export class ReaderSubscription implements HubMember {
     // A cursor ahead of this node may just be ahead of the broker; only the store can tell.
     let askStore = from > hub.lastSeq;
     for (let reads = 0; !this.ended; reads++) {
-      if (!askStore && this.flush(hub.lastSeq)) return;
+      if (!askStore && this.flush(hub.lastSeq)) {
+        this.announce(hub);
+        return;
+      }
       askStore = false;
       try {
         if (reads === MAX_CATCH_UP_READS) throw new Error(`feed ${this.feed}: store and hub disagree after ${reads} reads`);
@@ -107,12 +112,25 @@ export class ReaderSubscription implements HubMember {
     }
   }
 
+  /**
+   * `subscribed` goes out only once the subscription can really be served (its catch-up
+   * read succeeded), then the missed events: a reader told `subscribed` is not then told
+   * `unavailable`, so its backoff means something.
+   */
+  private announce(hub: FeedHub): void {
+    const held = this.held ?? [];
+    this.held = null;
+    this.sink.frame({ type: 'subscribed', feed: this.feed, seq: Math.max(hub.lastSeq, this.cursor), epoch: hub.epoch });
+    for (const d of held) this.sink.event(d);
+  }
+
   /** Sends `d` if it is the next seq; earlier seqs are duplicates. Returns false on a gap. */
   private send(d: Delivery): boolean {
     if (d.seq <= this.cursor) return true;
     if (d.seq !== this.cursor + 1) return false;
     this.cursor = d.seq;
-    this.sink.event(d);
+    if (this.held !== null) this.held.push(d);
+    else this.sink.event(d);
     return true;
   }
 
@@ -139,6 +157,7 @@ export class ReaderSubscription implements HubMember {
     this.state = 'ended';
     this.access.metrics.subscriptions.dec({ transport: this.sink.transport });
     this.buffered.length = 0;
+    this.held = null;
     this.access.leave(this.feed, this);
   }
 }
