@@ -15,21 +15,20 @@
 // Prints a human-readable report and, last, one line of JSON with every figure.
 // Exit code: 0 all good; 1 a delivery problem, an error or the hard timeout; 2 bad usage.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { URL, fileURLToPath } from 'node:url';
+import { URL } from 'node:url';
 import WebSocket from 'ws';
+import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, softFdLimit, staleBuild } from './bench-lib.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const ENTRY = path.join(ROOT, 'dist', 'server', 'index.js');
 const T0 = performance.timeOrigin;
 /** High-resolution wall-clock ms; the client is one process, so send and receive share it. */
 const nowMs = () => T0 + performance.now();
@@ -107,76 +106,13 @@ if (!existsSync(ENTRY)) {
 
 // ---------------------------------------------------------------- /proc readings
 
-function clockTicks() {
-  try {
-    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
-    if (Number.isInteger(n) && n > 0) return n;
-  } catch {
-    // fall through: Linux's USER_HZ is 100 almost everywhere
-  }
-  return 100;
-}
-const CLK_TCK = clockTicks();
 
-/** VmRSS and VmHWM of a process, KB. */
-function memoryKb(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: field('VmRSS'), hwm: field('VmHWM') };
-}
 
-/** utime and stime of a process, seconds. */
-function cpuTimes(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // rest[0] is field 3 (state)
-  return { user: Number(rest[11]) / CLK_TCK, sys: Number(rest[12]) / CLK_TCK };
-}
 
-/** utime + stime of a process, seconds. */
-function cpuSeconds(pid) {
-  const t = cpuTimes(pid);
-  return t.user + t.sys;
-}
 
-/** Whole-machine CPU time from /proc/stat, seconds: busy (everything but idle and iowait) and total. */
-function machineCpu() {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-  return { busy: (user + nice + system + irq + softirq + steal) / CLK_TCK, total: (user + nice + system + idle + iowait + irq + softirq + steal) / CLK_TCK };
-}
 
-function softFdLimit() {
-  try {
-    return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim());
-  } catch {
-    return NaN;
-  }
-}
 
-/** The commit the working tree is on, and whether server/ has uncommitted changes. */
-function gitState() {
-  try {
-    const git = (...args) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const commit = git('rev-parse', '--short', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'server') !== '';
-    return { commit, serverDirty: dirty };
-  } catch {
-    return null;
-  }
-}
 
-function staleBuild() {
-  const built = statSync(ENTRY).mtimeMs;
-  const walk = (dir) => readdirSync(dir, { withFileTypes: true }).some((d) => {
-    const p = path.join(dir, d.name);
-    return d.isDirectory() ? walk(p) : d.name.endsWith('.ts') && statSync(p).mtimeMs > built;
-  });
-  try {
-    return walk(path.join(ROOT, 'server'));
-  } catch {
-    return false;
-  }
-}
 
 // ---------------------------------------------------------------- state
 
@@ -521,10 +457,6 @@ async function closeReaders(graceful) {
 
 // ---------------------------------------------------------------- report
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 const r1 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10) / 10);
 const r2 = (x) => (x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 100) / 100);
