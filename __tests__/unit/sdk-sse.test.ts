@@ -32,6 +32,14 @@ class FakeEventSource implements EventSourceLike {
   }
 }
 
+/** The next `times` WebSockets close without opening, each after its backoff delay. */
+async function refuseUpgrades(ws: ReturnType<typeof setupClient>['ws'], times: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    ws.last().serverClose(1006);
+    await jest.advanceTimersByTimeAsync(20_000);
+  }
+}
+
 describe('SSE fallback', () => {
   beforeEach(() => {
     FakeEventSource.all = [];
@@ -46,10 +54,7 @@ describe('SSE fallback', () => {
     await flush(); // snapshot(10) loaded: cursor 10
     expect(client.transport).toBe('websocket');
 
-    ws.last().serverClose(1006); // a proxy refuses the upgrade, twice
-    await jest.advanceTimersByTimeAsync(20_000);
-    ws.last().serverClose(1006);
-    await jest.advanceTimersByTimeAsync(20_000);
+    await refuseUpgrades(ws, 2); // a proxy refuses the upgrade, twice
 
     expect(client.transport).toBe('sse');
     expect(client.state).toBe('connected');
@@ -69,10 +74,7 @@ describe('SSE fallback', () => {
     client.connect();
     await flush();
     http.setHandler(() => new Error('connection refused'));
-    for (let i = 0; i < 4; i++) {
-      ws.last().serverClose(1006);
-      await jest.advanceTimersByTimeAsync(20_000);
-    }
+    await refuseUpgrades(ws, 4);
     expect(client.transport).toBe('websocket');
     expect(FakeEventSource.all).toEqual([]);
   });
@@ -82,10 +84,7 @@ describe('SSE fallback', () => {
     const sub = client.subscribe('election');
     client.connect();
     await flush();
-    for (let i = 0; i < 2; i++) {
-      ws.last().serverClose(1006);
-      await jest.advanceTimersByTimeAsync(20_000);
-    }
+    await refuseUpgrades(ws, 2);
     const first = FakeEventSource.all[0] as FakeEventSource;
     first.push({ type: 'subscribed', feed: 'election', seq: 10, epoch: 'e1' });
     first.push(created(11));
@@ -107,10 +106,7 @@ describe('SSE fallback', () => {
     const sub = client.subscribe('election');
     client.connect();
     await flush();
-    for (let i = 0; i < 2; i++) {
-      ws.last().serverClose(1006);
-      await jest.advanceTimersByTimeAsync(20_000);
-    }
+    await refuseUpgrades(ws, 2);
     const es = FakeEventSource.all[0] as FakeEventSource;
     const resets: string[] = [];
     sub.on('reset', (r) => resets.push(r));
