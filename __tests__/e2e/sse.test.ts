@@ -71,7 +71,7 @@ describe('Server-Sent Events fallback at /v1/feeds/:feedId/stream', () => {
     const c = curl([`${app.url}/v1/feeds/sse/stream?since=1`]);
     curls.push(c.child);
     expect(await c.exited).toBe(0);
-    expect(c.output()).toContain('data: {"type":"reset","feed":"sse","reason":"history_expired"}');
+    expect(c.output()).toContain('retry: 86400000\n\ndata: {"type":"reset","feed":"sse","reason":"history_expired"}');
     expect(ids(c.output())).toEqual([]);
   });
 

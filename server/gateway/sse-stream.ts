@@ -3,6 +3,9 @@ import type { Metrics } from '../metrics';
 import type { ServerFrame } from './protocol';
 import { ReaderSubscription, type FeedAccess } from './reader-subscription';
 
+/** The `retry:` sent with a reset: a day. */
+const RESET_RETRY_MS = 86_400_000;
+
 export interface SseStreamOptions {
   /** Interval of `: ping` comment lines that keep proxies from closing an idle stream, ms. */
   readonly heartbeatMs: number;
@@ -67,6 +70,9 @@ export class SseStream {
   }
 
   private frame(f: ServerFrame): void {
+    // After a reset, reconnecting with the same cursor can only be reset again: tell a plain
+    // EventSource not to come back soon (the page must reload the snapshot; the SDK does).
+    if (f.type === 'reset') this.write(Buffer.from(`retry: ${RESET_RETRY_MS}\n\n`));
     this.write(Buffer.from(`data: ${JSON.stringify(f)}\n\n`));
     if (f.type === 'reset' || f.type === 'error') this.close();
   }
