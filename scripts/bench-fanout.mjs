@@ -27,7 +27,7 @@ import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { URL } from 'node:url';
 import WebSocket from 'ws';
-import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, softFdLimit, staleBuild } from './bench-lib.mjs';
+import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, preflight } from './bench-lib.mjs';
 
 const T0 = performance.timeOrigin;
 /** High-resolution wall-clock ms; the client is one process, so send and receive share it. */
@@ -635,18 +635,7 @@ const hardTimer = setTimeout(() => {
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => void finish('interrupted', `interrupted by ${sig}`));
 
 async function main() {
-  if (staleBuild()) process.stderr.write('bench-fanout: warning: server/ has sources newer than dist/: run `npm run build` for current figures\n');
-  const fdLimit = softFdLimit();
-  if (fdLimit < N + 100) process.stderr.write(`bench-fanout: warning: open-files limit ${fdLimit} is below ${N + 100}; raise it (ulimit -n) or expect failed connections\n`);
-
-  // Other work on the machine skews every figure here: measure it for a second first.
-  const idle0 = machineCpu();
-  await sleep(1000);
-  const idle1 = machineCpu();
-  st.machineBusyBefore = (idle1.busy - idle0.busy) / (idle1.total - idle0.total);
-  if (st.machineBusyBefore > 0.1) {
-    process.stderr.write(`bench-fanout: warning: the machine was ${Math.round(st.machineBusyBefore * 100)}% busy before the run; figures will be skewed\n`);
-  }
+  st.machineBusyBefore = await preflight('bench-fanout', N + 100);
 
   st.phase = 'starting the server';
   st.url = await startServer();

@@ -1,6 +1,7 @@
 // What the benchmarks in scripts/ share: where the built server is, and readings of a
 // process and of the machine from /proc (Linux), in seconds and KB.
 import { execFileSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,4 +83,21 @@ export function staleBuild() {
 export function percentile(sorted, p) {
   if (sorted.length === 0) return null;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Warnings worth seeing before a run (a stale build, too few file descriptors for
+ * `connections`), then one second of the machine's load: other work skews every figure.
+ * Returns the share of the CPUs that was busy in that second.
+ */
+export async function preflight(name, connections) {
+  if (staleBuild()) process.stderr.write(`${name}: warning: server/ has sources newer than dist/: run \`npm run build\` for current figures\n`);
+  const fdLimit = softFdLimit();
+  if (fdLimit < connections) process.stderr.write(`${name}: warning: open-files limit ${fdLimit} is below ${connections}; raise it (ulimit -n) or expect failed connections\n`);
+  const idle0 = machineCpu();
+  await sleep(1000);
+  const idle1 = machineCpu();
+  const busy = (idle1.busy - idle0.busy) / (idle1.total - idle0.total);
+  if (busy > 0.1) process.stderr.write(`${name}: warning: the machine was ${Math.round(busy * 100)}% busy before the run; figures will be skewed\n`);
+  return busy;
 }

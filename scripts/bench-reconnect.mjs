@@ -32,7 +32,7 @@ import process from 'node:process';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, softFdLimit, staleBuild } from './bench-lib.mjs';
+import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, preflight } from './bench-lib.mjs';
 
 const T0 = performance.timeOrigin;
 /** High-resolution wall-clock ms; the client is one process, so send and receive share it. */
@@ -1137,18 +1137,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void fi
 process.on('uncaughtException', (err) => void finish('error', err));
 
 async function main() {
-  if (staleBuild()) process.stderr.write('bench-reconnect: warning: server/ has sources newer than dist/: run `npm run build` for current figures\n');
-  const fdLimit = softFdLimit();
-  if (fdLimit < N + 200) process.stderr.write(`bench-reconnect: warning: open-files limit ${fdLimit} is below ${N + 200}; raise it (ulimit -n) or expect failed connections\n`);
-
-  // Other work on the machine skews every figure here: measure it for a second first.
-  const idle0 = machineCpu();
-  await sleep(1000);
-  const idle1 = machineCpu();
-  st.machineBusyBefore = (idle1.busy - idle0.busy) / (idle1.total - idle0.total);
-  if (st.machineBusyBefore > 0.1) {
-    process.stderr.write(`bench-reconnect: warning: the machine was ${Math.round(st.machineBusyBefore * 100)}% busy before the run; figures will be skewed\n`);
-  }
+  st.machineBusyBefore = await preflight('bench-reconnect', N + 200);
 
   st.phase = 'starting redis-server and the nodes';
   const redisUrl = await startRedis();
