@@ -118,7 +118,7 @@ if (!existsSync(ENTRY)) {
 
 const N = opts.readers;
 const M = opts.entries;
-const token = randomBytes(18).toString('base64url'); // 24 characters
+const token = randomBytes(24).toString('base64url'); // 32 characters, the shortest a node accepts
 const st = {
   phase: 'starting',
   startedAt: Date.now(),
@@ -196,7 +196,9 @@ function startServer() {
     // minute) that would otherwise refuse them (429/503). Builds without them ignore these.
     LIVELINE_CONNECTIONS_PER_IP_PER_SECOND: '1000000',
     LIVELINE_MAX_CONNECTIONS: String(Math.max(20_000, N + 1000)),
+    LIVELINE_MAX_CONNECTIONS_PER_IP: String(Math.max(20_000, N + 1000)),
     LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
+    LIVELINE_METRICS_PORT: '0',
     LIVELINE_DRAIN_MS: '0', // on shutdown, send remaining readers away at once
   };
   delete env.REDIS_URL;

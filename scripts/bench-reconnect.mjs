@@ -119,7 +119,7 @@ const N = opts.readers;
 const E = opts.entriesDuring;
 const A = 0;
 const B = 1;
-const token = randomBytes(18).toString('base64url'); // 24 characters
+const token = randomBytes(24).toString('base64url'); // 32 characters, the shortest a node accepts
 const st = {
   phase: 'starting',
   startedAt: Date.now(),
@@ -358,12 +358,17 @@ async function startNode(name, redisUrl, prefix) {
     // protective limits that would otherwise refuse them (429/503).
     LIVELINE_CONNECTIONS_PER_IP_PER_SECOND: '1000000',
     LIVELINE_MAX_CONNECTIONS: '1000000',
+    LIVELINE_MAX_CONNECTIONS_PER_IP: '1000000',
     LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
+    LIVELINE_METRICS_PORT: '0',
   });
   const nodeArgs = opts.cpuProf !== null ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
-  const url = await startProc(name, process.execPath, [...nodeArgs, ENTRY], env, /Liveline is running at (http:\/\/\S+)/, 20_000);
-  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`node ${name} is not on loopback: ${url}`);
+  // The banner is one write: by its metrics line, the URL line has been read too.
+  const metricsUrl = await startProc(name, process.execPath, [...nodeArgs, ENTRY], env, /^Metrics \(Prometheus[^)]*\): (http:\/\/\S+)/, 20_000);
+  const url = procs.get(name).tail.map((line) => /Liveline is running at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);
+  if (url === undefined || !/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`node ${name} is not on loopback: ${url}`);
   procs.get(name).url = url;
+  procs.get(name).metricsUrl = metricsUrl;
   return url;
 }
 
@@ -818,7 +823,7 @@ function redisCommandCalls() {
 
 async function scrapeMetrics(url) {
   try {
-    const r = await globalThis.fetch(`${url}/metrics`, { signal: globalThis.AbortSignal.timeout(5000) });
+    const r = await globalThis.fetch(url, { signal: globalThis.AbortSignal.timeout(5000) });
     const text = await r.text();
     const wanted = /^(liveline_(connections|subscriptions|gaps_detected_total|gap_events_filled_total|resets_sent_total|refused_total|slow_readers_disconnected_total|events_delivered_total|redis_errors_total)\b[^ ]*) (\S+)$/;
     const out = {};
@@ -1225,7 +1230,7 @@ async function main() {
   await Promise.race([a.exited, sleep(aBound)]);
   if (st.aExit === null) await sleep(0);
   await sleep(500); // anything after this would be a duplicate or an extra event
-  st.bMetrics = await scrapeMetrics(urlB);
+  st.bMetrics = await scrapeMetrics(procs.get('B')?.metricsUrl ?? `${urlB}/metrics`);
   st.phase = 'done';
   await finish(alive(a) ? 'incomplete' : 'completed', alive(a) ? `node A had not exited ${aBound / 1000} s after SIGTERM` : undefined);
 }

@@ -287,17 +287,20 @@ async function main() {
   const nodes = [];
   for (let i = 1; i <= opts.nodes; i++) {
     const port = await freePort();
+    const metricsPort = await freePort();
     const node = new Proc(`node${i}`, process.execPath, [SERVER_ENTRY], {
       ...process.env,
       PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
+      LIVELINE_METRICS_PORT: String(metricsPort),
       REDIS_URL: redisUrl,
       LIVELINE_EDITOR_TOKENS: tokens.value,
       LIVELINE_TRUST_PROXY: '1',
     });
     node.kind = 'node';
     node.url = `http://127.0.0.1:${port}`;
+    node.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     procs.push(node);
     nodes.push(node);
   }

@@ -14,6 +14,7 @@ import { WsGateway, type GatewayOptions } from './gateway/ws-gateway';
 import { editorRoutes } from './http/editor-routes';
 import { errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server';
 import { readerRoutes } from './http/reader-routes';
 import { sseRoutes } from './http/sse-routes';
 import { staticRoutes } from './http/static-routes';
@@ -48,6 +49,8 @@ export interface RunningApp {
   /** Base URL, e.g. http://127.0.0.1:8080. */
   readonly url: string;
   readonly port: number;
+  /** Where Prometheus scrapes this node: its own listener, never the public port. */
+  readonly metricsUrl: string;
   /** The configured editor tokens, or the one generated at start-up. */
   readonly editorTokens: readonly EditorToken[];
   /** True when no token was configured and one was generated. */
@@ -92,8 +95,10 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const editorTokens = tokenGenerated ? [{ name: 'editor', token: randomBytes(24).toString('base64url') }] : config.editorTokens;
   const demoFeedId = (options.demo ?? backend.kind === 'memory') ? DEMO_FEED_ID : null;
   // What was built so far is released if start-up fails from here on.
+  let metricsServer: MetricsServer | null = null;
   const abandon = async (err: unknown): Promise<never> => {
     readiness.stop();
+    await metricsServer?.close();
     await gateway.close();
     if (options.backend === undefined) await backend.close();
     throw err;
@@ -108,8 +113,10 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.use(requestLog(log, metrics));
-  app.use(healthRoutes(() => readiness.ready, metrics.registry));
+  app.use(healthRoutes(() => readiness.ready));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   app.use(readerRoutes(store, config.allowedOrigins));
   app.use(sseRoutes(gateway, store, config.allowedOrigins));
@@ -124,9 +131,12 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   try {
     await listen(server, config.port, config.host);
+    metricsServer = await startMetricsServer(metrics.registry, config.metricsHost, config.metricsPort, onError);
   } catch (err) {
+    server.close();
     await abandon(err);
   }
+  const metricsUrl = (metricsServer as MetricsServer).url;
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -141,6 +151,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
       await stopped;
     } finally {
       clearTimeout(hardStop);
+      await metricsServer?.close();
       if (options.backend === undefined) await backend.close();
     }
   };
@@ -148,6 +159,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   return {
     url: `http://${host}:${port}`,
     port,
+    metricsUrl,
     editorTokens,
     tokenGenerated,
     demoFeedId,

@@ -30,7 +30,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPrefix'> & { readonly limits: Pick<Config['limits'], 'editorWritesPerMinute'> };
+type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPassword' | 'redisPrefix'> & { readonly limits: Pick<Config['limits'], 'editorWritesPerMinute'> };
 
 export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> & Partial<BackendConfig>, onError: (err: unknown, context: string) => void): Backend {
   const broker = new MemoryBroker((err) => onError(err, 'broker handler'));
@@ -59,6 +59,7 @@ export async function createBackend(config: BackendConfig, onError: (err: unknow
   if (config.redisUrl === null) return createMemoryBackend(config, onError);
   return createRedisBackend({
     url: config.redisUrl,
+    password: config.redisPassword,
     prefix: config.redisPrefix,
     historySize: config.historySize,
     editorWritesPerMinute: config.limits.editorWritesPerMinute,

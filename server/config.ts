@@ -17,6 +17,8 @@ export interface Config {
   readonly host: string;
   /** `REDIS_URL`; null selects the embedded in-memory store and broker. */
   readonly redisUrl: string | null;
+  /** `REDIS_PASSWORD`: used when REDIS_URL carries none (keeps the secret out of the URL). */
+  readonly redisPassword: string | null;
   /** `LIVELINE_REDIS_PREFIX`, default `ll`: the first part of every Redis key and channel. */
   readonly redisPrefix: string;
   /** `LIVELINE_EDITOR_TOKENS` (`name:token,name:token`); empty means "generate one at start-up". */
@@ -29,6 +31,10 @@ export interface Config {
   readonly drainMs: number;
   /** `LIVELINE_TRUST_PROXY` (`1`/`0`), default 0: take the client address from X-Forwarded-For (behind a load balancer). */
   readonly trustProxy: boolean;
+  /** `LIVELINE_METRICS_PORT`, default 9464: Prometheus `/metrics` listens here, never on the public port; 0 picks a free port. */
+  readonly metricsPort: number;
+  /** `LIVELINE_METRICS_HOST`, default HOST: the address the metrics listener binds. */
+  readonly metricsHost: string;
   /** `LOG_LEVEL`, default `info`. */
   readonly logLevel: LogLevel;
   readonly limits: Limits;
@@ -36,16 +42,36 @@ export interface Config {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-/** Protective limits; each refusal is documented in the README with its code. */
+/**
+ * Protective limits; each refusal is documented in the README with its code and counted
+ * in `liveline_refused_total{limit}`. "Per address" means per client address (the one the
+ * balancer reports with LIVELINE_TRUST_PROXY), IPv6 counted per /64.
+ */
 export interface Limits {
   /** `LIVELINE_MAX_CONNECTIONS`, default 20 000: readers (WebSocket + SSE) per node; beyond, 503 `overloaded`. */
   readonly maxConnections: number;
-  /** `LIVELINE_CONNECTIONS_PER_IP_PER_SECOND`, default 100 (bursts of twice that): new reader connections per client address (many readers share one behind carrier NAT); beyond, 429 `rate_limited`. */
+  /** `LIVELINE_MAX_CONNECTIONS_PER_IP`, default 200: readers held open at once per address (many readers share one behind carrier NAT); beyond, 429 `too_many_connections`. */
+  readonly maxConnectionsPerIp: number;
+  /** `LIVELINE_CONNECTIONS_PER_IP_PER_SECOND`, default 100 (bursts of twice that): new reader connections per address; beyond, 429 `rate_limited`. */
   readonly connectionsPerIpPerSecond: number;
+  /** `LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND`, default 50 (bursts of twice that): snapshot, entries, events and stream requests per address; beyond, 429 `rate_limited`. */
+  readonly readerRequestsPerIpPerSecond: number;
   /** `LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION`, default 50: feeds on one WebSocket; beyond, error frame `too_many_subscriptions`. */
   readonly maxSubscriptionsPerConnection: number;
+  /** `LIVELINE_FRAMES_PER_SECOND`, default 20 (bursts of 100): frames a reader may send on one WebSocket; beyond, error frame `rate_limited`, then close 4429. */
+  readonly framesPerSecond: number;
+  /** `LIVELINE_SUBSCRIBES_PER_MINUTE`, default 120 (all at once if need be): subscribe frames per WebSocket; beyond, error frame `rate_limited` for that feed. */
+  readonly subscribesPerMinute: number;
+  /** `LIVELINE_MAX_RESUME_EVENTS`, default 256: events one resume may replay; a reader further behind gets `reset` (`too_far_behind`) and reloads the snapshot. Also the events each feed keeps in memory. */
+  readonly maxResumeEvents: number;
+  /** `LIVELINE_STALL_TIMEOUT_MS`, default 30 000: a reader whose connection drains nothing this long while data waits (or leaves our ping unanswered) is closed. */
+  readonly stallTimeoutMs: number;
   /** `LIVELINE_EDITOR_WRITES_PER_MINUTE`, default 300: writes per editor token per minute (across all nodes on Redis); beyond, 429 `rate_limited`. */
   readonly editorWritesPerMinute: number;
+  /** `LIVELINE_AUTH_FAILURES_PER_MINUTE`, default 5: failed editor authentications per address per minute per node; beyond, 429 `too_many_auth_failures` for every editor request from it until the minute has passed. */
+  readonly authFailuresPerMinute: number;
+  /** `LIVELINE_MAX_PINNED_PER_FEED`, default 5: pinned entries per feed; pinning one more is refused with 409 `too_many_pinned`. */
+  readonly maxPinnedPerFeed: number;
   /** `LIVELINE_HEADERS_TIMEOUT_MS`, default 10 000: time for a client to send its request headers (slow-loris guard). */
   readonly headersTimeoutMs: number;
   /** `LIVELINE_IDLE_HANDSHAKE_MS`, default 30 000: a WebSocket that subscribes to nothing for this long is closed (4002). */
@@ -60,7 +86,8 @@ export class ConfigError extends Error {
 }
 
 const TOKEN_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const MIN_TOKEN_LENGTH = 16;
+/** Editor tokens shorter than this are refused: 32 random characters can't be guessed online. */
+export const MIN_TOKEN_LENGTH = 32;
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Readonly<Config> {
   const problems: string[] = [];
@@ -75,29 +102,50 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
 
   const redisUrl = value('REDIS_URL') ?? null;
   if (redisUrl !== null && !isRedisUrl(redisUrl)) problems.push('REDIS_URL: must be a URL like redis://host:6379 or rediss://host:6380');
+  const redisPassword = value('REDIS_PASSWORD') ?? null;
+  if (redisPassword !== null && redisUrl === null) problems.push('REDIS_PASSWORD: set only together with REDIS_URL');
   const redisPrefix = value('LIVELINE_REDIS_PREFIX') ?? 'll';
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) problems.push('LIVELINE_REDIS_PREFIX: 1-32 characters of letters, digits, _ . -');
 
   const editorTokens = parseTokens(value('LIVELINE_EDITOR_TOKENS'), problems);
+  if (redisUrl !== null && value('LIVELINE_EDITOR_TOKENS') === undefined) {
+    // A generated token is printed to the console: fine for trying Liveline out, not for a
+    // fleet of nodes that must all accept the same editors.
+    problems.push('LIVELINE_EDITOR_TOKENS: required in production mode (REDIS_URL is set): name:token pairs, '
+      + `tokens of at least ${MIN_TOKEN_LENGTH} characters, e.g. LIVELINE_EDITOR_TOKENS=desk:$(openssl rand -hex 24)`);
+  }
   const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
   const historySize = parseIntIn(value('LIVELINE_HISTORY_SIZE'), 1000, 10, 1_000_000, 'LIVELINE_HISTORY_SIZE', problems);
   const drainMs = parseIntIn(value('LIVELINE_DRAIN_MS'), 10_000, 0, 600_000, 'LIVELINE_DRAIN_MS', problems);
   const trustProxy = parseBool(value('LIVELINE_TRUST_PROXY'), 'LIVELINE_TRUST_PROXY', problems);
+  const metricsPort = parseIntIn(value('LIVELINE_METRICS_PORT'), 9464, 0, 65535, 'LIVELINE_METRICS_PORT', problems);
+  if (metricsPort !== 0 && metricsPort === port) problems.push('LIVELINE_METRICS_PORT: must differ from PORT (metrics are never served on the public port)');
+  const metricsHost = value('LIVELINE_METRICS_HOST') ?? host;
+  if (metricsHost !== host && isIP(metricsHost) === 0 && metricsHost !== 'localhost') problems.push(`LIVELINE_METRICS_HOST: "${metricsHost}" is not an IP address or localhost`);
   const logLevel = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}`);
   const int = (key: string, fallback: number, min: number, max: number): number => parseIntIn(value(key), fallback, min, max, key, problems);
   const limits: Limits = Object.freeze({
     maxConnections: int('LIVELINE_MAX_CONNECTIONS', 20_000, 1, 10_000_000),
+    maxConnectionsPerIp: int('LIVELINE_MAX_CONNECTIONS_PER_IP', 200, 1, 10_000_000),
     connectionsPerIpPerSecond: int('LIVELINE_CONNECTIONS_PER_IP_PER_SECOND', 100, 1, 1_000_000),
+    readerRequestsPerIpPerSecond: int('LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND', 50, 1, 1_000_000),
     maxSubscriptionsPerConnection: int('LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
+    framesPerSecond: int('LIVELINE_FRAMES_PER_SECOND', 20, 1, 100_000),
+    subscribesPerMinute: int('LIVELINE_SUBSCRIBES_PER_MINUTE', 120, 1, 1_000_000),
+    maxResumeEvents: int('LIVELINE_MAX_RESUME_EVENTS', 256, 1, 100_000),
+    stallTimeoutMs: int('LIVELINE_STALL_TIMEOUT_MS', 30_000, 300, 3_600_000),
     editorWritesPerMinute: int('LIVELINE_EDITOR_WRITES_PER_MINUTE', 300, 1, 1_000_000),
+    authFailuresPerMinute: int('LIVELINE_AUTH_FAILURES_PER_MINUTE', 5, 1, 1_000_000),
+    maxPinnedPerFeed: int('LIVELINE_MAX_PINNED_PER_FEED', 5, 0, 1000),
     headersTimeoutMs: int('LIVELINE_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000),
     idleHandshakeMs: int('LIVELINE_IDLE_HANDSHAKE_MS', 30_000, 100, 3_600_000),
   });
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
-    port, host, redisUrl, redisPrefix, editorTokens, allowedOrigins, historySize, drainMs, trustProxy, logLevel: logLevel as LogLevel, limits,
+    port, host, redisUrl, redisPassword, redisPrefix, editorTokens, allowedOrigins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
+    logLevel: logLevel as LogLevel, limits,
   });
 }
 
@@ -117,6 +165,12 @@ function isRedisUrl(raw: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether Redis connections authenticate (a password in REDIS_URL or REDIS_PASSWORD). */
+export function redisAuthenticates(config: Pick<Config, 'redisUrl' | 'redisPassword'>): boolean {
+  if (config.redisUrl === null) return false;
+  return config.redisPassword !== null || new URL(config.redisUrl).password !== '';
 }
 
 /** The URL with any password replaced, for logs and the start-up banner. */

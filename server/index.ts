@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT (a second signal exits at once).
  */
 import { startApp } from './app';
-import { ConfigError, loadConfig, redactUrl } from './config';
+import { ConfigError, loadConfig, redactUrl, redisAuthenticates } from './config';
 import { curlLine } from './http/demo-page';
 import { createLogger, errorFields } from './log';
 
@@ -28,6 +28,12 @@ async function main(): Promise<void> {
       ? 'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.'
       : `Mode: production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, key prefix "${config.redisPrefix}").`,
   ];
+  lines.push(`Metrics (Prometheus; keep this port private): ${app.metricsUrl}`);
+  if (config.redisUrl !== null && !redisAuthenticates(config)) {
+    const warning = 'Redis is used without a password: anyone who can reach it can change feeds and forge pub/sub messages. Set REDIS_PASSWORD (and requirepass on Redis).';
+    lines.push(`WARNING: ${warning}`);
+    log.warn('redis without a password', { hint: warning });
+  }
   if (app.demoFeedId !== null) lines.push(`Demo page: ${app.url}/`);
   if (app.tokenGenerated) {
     const token = app.editorTokens[0]?.token ?? '';

@@ -5,7 +5,7 @@ import { range, SdkReader } from '../helpers/sdk-reader';
 import { TcpBalancer } from '../helpers/tcp-balancer';
 import { UNLIMITED } from '../helpers/test-app';
 
-const TOKEN = 'drain-editor-token-0123456789';
+const TOKEN = 'drain-editor-token-0123456789abcdef';
 const DRAIN_MS = 3000;
 const READERS = 500;
 

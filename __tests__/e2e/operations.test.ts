@@ -8,7 +8,7 @@ import { api, EDITOR_TOKEN, readyz, startTestApp } from '../helpers/test-app';
 
 /** GETs /metrics and returns the value of one sample (0 when absent). */
 async function metric(app: RunningApp, sample: string): Promise<number> {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const text = await (await fetch(app.metricsUrl)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
   return line === undefined ? 0 : Number(line.slice(sample.length + 1));
 }
@@ -57,7 +57,7 @@ describe('operations: metrics, readiness, limits', () => {
     for (let i = 1; i <= 3; i++) await http.postEntry('metered', `e${i}`);
     await r.events('metered', 3);
 
-    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const text = await (await fetch(app.metricsUrl)).text();
     for (const name of [
       'liveline_connections', 'liveline_subscriptions', 'liveline_events_published_total', 'liveline_events_delivered_total',
       'liveline_publish_to_deliver_seconds', 'liveline_slow_readers_disconnected_total', 'liveline_gaps_detected_total',
@@ -137,7 +137,7 @@ describe('operations: metrics, readiness, limits', () => {
   });
 
   it('limits writes per editor per minute: 429 with Retry-After; other editors and readers unaffected', async () => {
-    const other = 'other-editor-token-0123456789';
+    const other = 'other-editor-token-0123456789abcdef';
     app = await startTestApp({ LIVELINE_EDITOR_WRITES_PER_MINUTE: '3', LIVELINE_EDITOR_TOKENS: `desk:${EDITOR_TOKEN},night:${other}` });
     const desk = api(app);
     const r = await reader();

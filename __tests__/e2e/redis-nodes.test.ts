@@ -5,7 +5,7 @@ import { range, SdkReader } from '../helpers/sdk-reader';
 import { TcpBalancer } from '../helpers/tcp-balancer';
 import { UNLIMITED } from '../helpers/test-app';
 
-const TOKEN = 'nodes-editor-token-0123456789';
+const TOKEN = 'nodes-editor-token-0123456789abcdef';
 
 /** POSTs with the editor token to a node. */
 async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {

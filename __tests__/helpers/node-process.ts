@@ -11,7 +11,7 @@ export class NodeProcess {
   static async start(env: Record<string, string>): Promise<NodeProcess> {
     const child = spawn(process.execPath, ['dist/server/index.js'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', ...env },
+      env: { PATH: process.env.PATH ?? '', PORT: '0', LIVELINE_METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

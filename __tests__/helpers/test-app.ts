@@ -1,12 +1,17 @@
 import { startApp, type AppOptions, type RunningApp } from '../../server/app';
 import { loadConfig } from '../../server/config';
 
-export const EDITOR_TOKEN = 'test-editor-token-0123456789';
+export const EDITOR_TOKEN = 'test-editor-token-0123456789abcdef';
 
 /** Limits lifted for tests that post and connect a lot from one address (the limit tests set their own). */
 export const UNLIMITED = {
   LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
   LIVELINE_CONNECTIONS_PER_IP_PER_SECOND: '100000',
+  LIVELINE_MAX_CONNECTIONS_PER_IP: '100000',
+  LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '100000',
+  LIVELINE_AUTH_FAILURES_PER_MINUTE: '100000',
+  // Tests run side by side: each node's metrics listener takes a free port.
+  LIVELINE_METRICS_PORT: '0',
 } as const;
 
 /** Starts the embedded app on a free loopback port with a known editor token. */

@@ -1,14 +1,15 @@
-import { ConfigError, loadConfig, redactUrl } from '../../server/config';
+import { ConfigError, loadConfig, redactUrl, redisAuthenticates } from '../../server/config';
 
 describe('loadConfig', () => {
   it('defaults to the embedded single node on 127.0.0.1:8080', () => {
     const config = loadConfig({});
     expect(config).toEqual({
-      port: 8080, host: '127.0.0.1', redisUrl: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
-      drainMs: 10_000, trustProxy: false, logLevel: 'info',
+      port: 8080, host: '127.0.0.1', redisUrl: null, redisPassword: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
+      drainMs: 10_000, trustProxy: false, metricsPort: 9464, metricsHost: '127.0.0.1', logLevel: 'info',
       limits: {
-        maxConnections: 20_000, connectionsPerIpPerSecond: 100, maxSubscriptionsPerConnection: 50,
-        editorWritesPerMinute: 300, headersTimeoutMs: 10_000, idleHandshakeMs: 30_000,
+        maxConnections: 20_000, maxConnectionsPerIp: 200, connectionsPerIpPerSecond: 100, readerRequestsPerIpPerSecond: 50,
+        maxSubscriptionsPerConnection: 50, framesPerSecond: 20, subscribesPerMinute: 120, maxResumeEvents: 256, stallTimeoutMs: 30_000,
+        editorWritesPerMinute: 300, authFailuresPerMinute: 5, maxPinnedPerFeed: 5, headersTimeoutMs: 10_000, idleHandshakeMs: 30_000,
       },
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -18,7 +19,7 @@ describe('loadConfig', () => {
     const config = loadConfig({
       PORT: '9000',
       HOST: '0.0.0.0',
-      LIVELINE_EDITOR_TOKENS: 'alice:aaaaaaaaaaaaaaaaaaaa, bob:bbbbbbbbbbbbbbbbbbbb',
+      LIVELINE_EDITOR_TOKENS: 'alice:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa, bob:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb',
       LIVELINE_ALLOWED_ORIGINS: 'https://news.example.com, http://localhost:3000',
       LIVELINE_HISTORY_SIZE: '50',
       REDIS_URL: 'redis://:secret@redis.internal:6380/0',
@@ -32,6 +33,17 @@ describe('loadConfig', () => {
       LIVELINE_EDITOR_WRITES_PER_MINUTE: '60',
       LIVELINE_HEADERS_TIMEOUT_MS: '4000',
       LIVELINE_IDLE_HANDSHAKE_MS: '1500',
+      LIVELINE_MAX_CONNECTIONS_PER_IP: '7',
+      LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '8',
+      LIVELINE_FRAMES_PER_SECOND: '9',
+      LIVELINE_SUBSCRIBES_PER_MINUTE: '10',
+      LIVELINE_MAX_RESUME_EVENTS: '11',
+      LIVELINE_STALL_TIMEOUT_MS: '1200',
+      LIVELINE_AUTH_FAILURES_PER_MINUTE: '13',
+      LIVELINE_MAX_PINNED_PER_FEED: '14',
+      LIVELINE_METRICS_PORT: '9100',
+      LIVELINE_METRICS_HOST: '10.0.0.5',
+      REDIS_PASSWORD: 'pw',
     });
     expect(config).toMatchObject({
       redisUrl: 'redis://:secret@redis.internal:6380/0',
@@ -42,10 +54,15 @@ describe('loadConfig', () => {
       limits: {
         maxConnections: 500, connectionsPerIpPerSecond: 5, maxSubscriptionsPerConnection: 3,
         editorWritesPerMinute: 60, headersTimeoutMs: 4000, idleHandshakeMs: 1500,
+        maxConnectionsPerIp: 7, readerRequestsPerIpPerSecond: 8, framesPerSecond: 9, subscribesPerMinute: 10,
+        maxResumeEvents: 11, stallTimeoutMs: 1200, authFailuresPerMinute: 13, maxPinnedPerFeed: 14,
       },
+      metricsPort: 9100,
+      metricsHost: '10.0.0.5',
+      redisPassword: 'pw',
       port: 9000,
       host: '0.0.0.0',
-      editorTokens: [{ name: 'alice', token: 'aaaaaaaaaaaaaaaaaaaa' }, { name: 'bob', token: 'bbbbbbbbbbbbbbbbbbbb' }],
+      editorTokens: [{ name: 'alice', token: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }, { name: 'bob', token: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' }],
       allowedOrigins: ['https://news.example.com', 'http://localhost:3000'],
       historySize: 50,
     });
@@ -87,7 +104,29 @@ describe('loadConfig', () => {
   });
 
   it('refuses duplicate token names and out-of-range ports', () => {
-    expect(() => loadConfig({ LIVELINE_EDITOR_TOKENS: 'a:aaaaaaaaaaaaaaaaaaaa,a:bbbbbbbbbbbbbbbbbbbb' })).toThrow(/appears twice/);
+    expect(() => loadConfig({ LIVELINE_EDITOR_TOKENS: 'a:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,a:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' })).toThrow(/appears twice/);
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/);
+  });
+
+  it('refuses editor tokens shorter than 32 characters', () => {
+    expect(() => loadConfig({ LIVELINE_EDITOR_TOKENS: `desk:${'x'.repeat(31)}` })).toThrow(/at least 32 characters/);
+    expect(loadConfig({ LIVELINE_EDITOR_TOKENS: `desk:${'x'.repeat(32)}` }).editorTokens).toHaveLength(1);
+  });
+
+  it('refuses production mode without editor tokens, saying what to set', () => {
+    expect(() => loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/LIVELINE_EDITOR_TOKENS: required in production mode.*openssl rand -hex 24/s);
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', LIVELINE_EDITOR_TOKENS: `desk:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa` }).redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('never serves metrics on the public port', () => {
+    expect(() => loadConfig({ PORT: '9000', LIVELINE_METRICS_PORT: '9000' })).toThrow(/LIVELINE_METRICS_PORT: must differ from PORT/);
+    expect(loadConfig({ HOST: '0.0.0.0' }).metricsHost).toBe('0.0.0.0');
+  });
+
+  it('knows whether Redis connections authenticate', () => {
+    const tokens = `desk:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa`;
+    expect(redisAuthenticates(loadConfig({ REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens }))).toBe(false);
+    expect(redisAuthenticates(loadConfig({ REDIS_URL: 'redis://:pw@r:6379', LIVELINE_EDITOR_TOKENS: tokens }))).toBe(true);
+    expect(redisAuthenticates(loadConfig({ REDIS_URL: 'redis://r:6379', REDIS_PASSWORD: 'pw', LIVELINE_EDITOR_TOKENS: tokens }))).toBe(true);
   });
 });

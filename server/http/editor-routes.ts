@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import express, { Router, type RequestHandler } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import type { EditorToken } from '../config';
 import { parseEntryPatch, parseFeedPatch, parseNewEntry, parseNewFeed } from '../domain/validate';
 import { AppError } from '../errors';
@@ -9,6 +9,7 @@ import type { RateLimiter } from '../rate-limiter';
 import type { FeedStore, IdempotencyRequest } from '../store/feed-store';
 import { actorOf, requireEditor } from './auth';
 import { feedIdParam } from './params';
+import { exactRouter } from './router';
 
 /** Largest request body an editor may send. */
 export const BODY_LIMIT_BYTES = 256 * 1024;
@@ -50,7 +51,7 @@ export interface EditorRoutesDeps {
  * writes per minute; every change goes through the store.
  */
 export function editorRoutes({ store, tokens, rateLimiter, metrics }: EditorRoutesDeps): Router {
-  const r = Router();
+  const r = exactRouter();
   const auth = requireEditor(tokens);
   const limit: RequestHandler = async (_req, res, next) => {
     const decision = await rateLimiter.take(actorOf(res.locals));

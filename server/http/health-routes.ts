@@ -1,12 +1,13 @@
-import { Router } from 'express';
-import type { Registry } from 'prom-client';
+import type { Router } from 'express';
+import { exactRouter } from './router';
 
 /**
  * `/healthz`: the process answers. `/readyz`: 200 only while the node can deliver (the
- * readiness monitor's last verdict; 503 while draining). `/metrics`: Prometheus text.
+ * readiness monitor's last verdict; 503 while draining). Metrics are not here: they have
+ * their own listener (metrics-server.ts), never the public port.
  */
-export function healthRoutes(isReady: () => boolean, registry: Registry): Router {
-  const r = Router();
+export function healthRoutes(isReady: () => boolean): Router {
+  const r = exactRouter();
   r.get('/healthz', (_req, res) => {
     // Readable from any page: the SDK asks it whether plain HTTP works when WebSockets don't.
     res.set('Access-Control-Allow-Origin', '*').json({ status: 'ok' });
@@ -14,9 +15,6 @@ export function healthRoutes(isReady: () => boolean, registry: Registry): Router
   r.get('/readyz', (_req, res) => {
     const ready = isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
-  });
-  r.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', registry.contentType).send(await registry.metrics());
   });
   return r;
 }

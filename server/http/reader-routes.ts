@@ -1,8 +1,9 @@
-import { Router, type RequestHandler } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import { toEventFrame } from '../gateway/protocol';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type FeedStore } from '../store/feed-store';
 import { feedIdParam, intParam } from './params';
+import { exactRouter } from './router';
 
 const notFound = (id: string): AppError => new AppError('feed_not_found', `no feed "${id}"`);
 
@@ -18,7 +19,7 @@ export function readerCors(allowedOrigins: readonly string[] | null): RequestHan
 
 /** The reader API: snapshots, older pages, and events since a cursor. No authentication. */
 export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null): Router {
-  const r = Router();
+  const r = exactRouter();
   const cors = readerCors(allowedOrigins);
 
   r.get('/v1/feeds/:feedId', cors, async (req, res) => {

@@ -1,9 +1,10 @@
-import { Router } from 'express';
+import type { Router } from 'express';
 import { AppError } from '../errors';
 import type { WsGateway } from '../gateway/ws-gateway';
 import type { FeedStore } from '../store/feed-store';
 import { feedIdParam, intParam } from './params';
 import { readerCors } from './reader-routes';
+import { exactRouter } from './router';
 
 /**
  * `GET /v1/feeds/:feedId/stream`: Server-Sent Events for readers whose network refuses
@@ -11,7 +12,7 @@ import { readerCors } from './reader-routes';
  * EventSource sends when it reconnects) or else `?since=`; `?epoch=` guards the cursor.
  */
 export function sseRoutes(gateway: WsGateway, store: FeedStore, allowedOrigins: readonly string[] | null): Router {
-  const r = Router();
+  const r = exactRouter();
   r.get('/v1/feeds/:feedId/stream', readerCors(allowedOrigins), async (req, res) => {
     const origin = req.get('origin');
     if (origin !== undefined && allowedOrigins !== null && !allowedOrigins.includes(origin)) {

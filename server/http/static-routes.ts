@@ -1,8 +1,9 @@
+import type { Router } from 'express';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Router } from 'express';
 import { AppError } from '../errors';
 import { demoPage } from './demo-page';
+import { exactRouter } from './router';
 
 const SDK_FILES: ReadonlySet<string> = new Set(['liveline.js', 'liveline.mjs', 'liveline-core.js']);
 
@@ -11,7 +12,7 @@ const SDK_FILES: ReadonlySet<string> = new Set(['liveline.js', 'liveline.mjs', '
  * (ES module) and /sdk/liveline-core.js (the SDK alone); and the demo page at `/`.
  */
 export function staticRoutes(sdkDir: string, demoFeedId: string | null): Router {
-  const r = Router();
+  const r = exactRouter();
   const cache = new Map<string, Buffer>();
 
   r.get('/sdk/:file', async (req, res) => {

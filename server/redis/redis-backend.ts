@@ -8,6 +8,8 @@ import { RedisStore } from './redis-store';
 
 export interface RedisBackendOptions {
   readonly url: string;
+  /** Used when the URL carries no password. */
+  readonly password?: string | null;
   readonly prefix: string;
   readonly historySize: number;
   /** How long a Redis command may take before it fails (and the request answers 503), ms. Default 1500. */
@@ -45,7 +47,7 @@ const REPAIR_INTERVAL_MS = 5000;
 
 /** Connects to Redis (waiting for it, bounded) and returns the Redis store and broker. */
 export async function createRedisBackend(options: RedisBackendOptions): Promise<Backend> {
-  const base = connectionOptions(options.commandTimeoutMs ?? 1500);
+  const base = { ...connectionOptions(options.commandTimeoutMs ?? 1500), ...(options.password ? { password: options.password } : {}) };
   const commands = new Redis(options.url, { ...base, connectionName: 'liveline' });
   const subscriber = new Redis(options.url, { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
   for (const [conn, name] of [[commands, 'commands'], [subscriber, 'subscriber']] as const) {
