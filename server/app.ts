@@ -15,6 +15,7 @@ import { editorRoutes } from './http/editor-routes';
 import { errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server';
+import { readerBudget } from './http/reader-budget';
 import { readerRoutes } from './http/reader-routes';
 import { sseRoutes } from './http/sse-routes';
 import { staticRoutes } from './http/static-routes';
@@ -30,7 +31,7 @@ export const DEMO_FEED_ID = 'demo';
 export interface AppOptions {
   readonly log?: Logger;
   /** Gateway tunables (tests shorten them); see GatewayOptions for defaults. */
-  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'sseHeartbeatMs' | 'maxBufferedBytes' | 'recentSize' | 'closeTimeoutMs' | 'maxPayload'>>;
+  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'sseHeartbeatMs' | 'maxBufferedBytes' | 'hubLingerMs' | 'closeTimeoutMs' | 'maxPayload'>>;
   /** Create the demo feed and serve the demo page at `/`. Default: only on the embedded in-memory backend. */
   readonly demo?: boolean;
   /**
@@ -82,10 +83,15 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     allowedOrigins: config.allowedOrigins,
     admission: {
       maxConnections: config.limits.maxConnections,
-      perIpPerSecond: config.limits.connectionsPerIpPerSecond,
+      maxPerAddress: config.limits.maxConnectionsPerIp,
+      perAddressPerSecond: config.limits.connectionsPerIpPerSecond,
       trustProxy: config.trustProxy,
     },
     maxSubscriptionsPerConnection: config.limits.maxSubscriptionsPerConnection,
+    framesPerSecond: config.limits.framesPerSecond,
+    subscribesPerMinute: config.limits.subscribesPerMinute,
+    resumeLimit: config.limits.maxResumeEvents,
+    stallTimeoutMs: config.limits.stallTimeoutMs,
     idleHandshakeMs: config.limits.idleHandshakeMs,
     onError,
     ...options.gateway,
@@ -118,8 +124,9 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   app.use(requestLog(log, metrics));
   app.use(healthRoutes(() => readiness.ready));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
-  app.use(readerRoutes(store, config.allowedOrigins));
-  app.use(sseRoutes(gateway, store, config.allowedOrigins));
+  const budget = readerBudget(config.limits.readerRequestsPerIpPerSecond, config.trustProxy, metrics);
+  app.use(readerRoutes(store, config.allowedOrigins, budget));
+  app.use(sseRoutes(gateway, config.allowedOrigins, budget));
   app.use(editorRoutes({ store, tokens: editorTokens, rateLimiter: backend.rateLimiter, metrics }));
   app.use(notFound);
   app.use(errorHandler(log));

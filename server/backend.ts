@@ -37,7 +37,7 @@ export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> &
   const store = new MemoryStore({
     historySize: config.historySize,
     publish: (event) => {
-      broker.publish(event).catch((err: unknown) => onError(err, 'publish'));
+      broker.publish(event.feed, { seq: event.seq, epoch: event.epoch }).catch((err: unknown) => onError(err, 'publish'));
     },
   });
   return {

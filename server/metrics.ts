@@ -25,6 +25,14 @@ export interface Metrics {
   readonly gapsDetected: Counter;
   /** Events recovered from the store to fill those holes. */
   readonly gapEventsFilled: Counter;
+  /** Store reads made by feed hubs on behalf of readers, by why (catch_up, backfill, hub_start), and existence checks (exists). */
+  readonly storeReads: Counter<'reason'>;
+  /** Stalled readers closed: nothing drained (or our ping unanswered) for LIVELINE_STALL_TIMEOUT_MS. */
+  readonly stalledReaders: Counter<'transport'>;
+  /** Broker messages dropped because they were not well-formed announcements. */
+  readonly brokerRejected: Counter;
+  /** Failed editor authentications (wrong or missing token). */
+  readonly authFailures: Counter;
   /** `reset` sent to readers, by reason. */
   readonly resets: Counter<'reason'>;
   readonly redisErrors: Counter<'connection'>;
@@ -56,6 +64,10 @@ export function createMetrics(): Metrics {
     slowReaders: new Counter({ name: 'liveline_slow_readers_disconnected_total', help: 'Readers cut off for falling behind', labelNames: ['transport'], registers }),
     gapsDetected: new Counter({ name: 'liveline_gaps_detected_total', help: 'Holes in a feed\'s event stream detected (read from the store)', registers }),
     gapEventsFilled: new Counter({ name: 'liveline_gap_events_filled_total', help: 'Events recovered from the store to fill holes', registers }),
+    storeReads: new Counter({ name: 'liveline_store_reads_total', help: 'Store reads made for readers (hubs and existence checks)', labelNames: ['reason'], registers }),
+    stalledReaders: new Counter({ name: 'liveline_stalled_readers_total', help: 'Readers closed because their connection drained nothing (or left our ping unanswered) for the stall timeout', labelNames: ['transport'], registers }),
+    brokerRejected: new Counter({ name: 'liveline_broker_messages_rejected_total', help: 'Pub/sub messages dropped as malformed', registers }),
+    authFailures: new Counter({ name: 'liveline_auth_failures_total', help: 'Failed editor authentications', registers }),
     resets: new Counter({ name: 'liveline_resets_sent_total', help: 'reset sent to readers', labelNames: ['reason'], registers }),
     redisErrors: new Counter({ name: 'liveline_redis_errors_total', help: 'Redis connection errors', labelNames: ['connection'], registers }),
     redisReconnects: new Counter({ name: 'liveline_redis_reconnects_total', help: 'Redis reconnect attempts', labelNames: ['connection'], registers }),

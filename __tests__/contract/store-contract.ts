@@ -6,7 +6,7 @@ import type { Broker } from '../../server/broker/broker';
 import type { FeedEvent } from '../../server/domain/types';
 import { parseNewEntry, parseNewFeed } from '../../server/domain/validate';
 import { AppError } from '../../server/errors';
-import type { FeedStore } from '../../server/store/feed-store';
+import type { FeedHead, FeedStore } from '../../server/store/feed-store';
 
 export interface StoreUnderTest {
   readonly store: FeedStore;
@@ -26,25 +26,25 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<voi
   await expect(promise).rejects.toMatchObject({ code });
 }
 
-/** Collects what the broker delivers for a feed. */
+/** Collects the heads the broker announces for a feed. */
 async function listen(broker: Broker, feed: string) {
-  const events: FeedEvent[] = [];
+  const heads: FeedHead[] = [];
   let wake: (() => void) | null = null;
   const sub = await broker.subscribe(feed, {
-    event: (e) => {
-      events.push(e);
+    announce: (h) => {
+      heads.push(h);
       wake?.();
     },
     resync: () => undefined,
   });
   return {
-    events,
+    heads,
     sub,
-    async waitFor(count: number, timeoutMs = 3000): Promise<FeedEvent[]> {
+    async waitFor(count: number, timeoutMs = 3000): Promise<FeedHead[]> {
       const deadline = Date.now() + timeoutMs;
-      while (events.length < count) {
+      while (heads.length < count) {
         const left = deadline - Date.now();
-        if (left <= 0) throw new Error(`got ${events.length} of ${count} events`);
+        if (left <= 0) throw new Error(`got ${heads.length} of ${count} announcements`);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, left);
           wake = () => {
@@ -53,7 +53,7 @@ async function listen(broker: Broker, feed: string) {
           };
         });
       }
-      return events.slice(0, count);
+      return heads.slice(0, count);
     },
   };
 }
@@ -82,7 +82,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect(await store.head(feed)).toEqual(head);
     });
 
-    it('gives every change the next seq and publishes it, in order, with the actor', async () => {
+    it('gives every change the next seq, logs it with the actor and announces it, in order', async () => {
       const l = await listen(t.broker, feed);
       const { entry, seq } = await store.createEntry(feed, entryInput('one'), ctx);
       expect(seq).toBe(1);
@@ -91,8 +91,10 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect((await store.updateFeed(feed, { status: 'ended' }, ctx)).seq).toBe(3);
       expect((await store.deleteEntry(feed, entry.id, ctx)).seq).toBe(4);
 
-      const events = await l.waitFor(4);
       const { epoch } = (await store.head(feed)) ?? { epoch: '' };
+      expect(await l.waitFor(4)).toEqual([1, 2, 3, 4].map((seq) => ({ seq, epoch })));
+      const logged = await store.eventsSince(feed, 0, epoch);
+      const events: readonly FeedEvent[] = logged?.kind === 'events' ? logged.events : [];
       expect(events.map((e) => [e.seq, e.type, e.epoch, e.actor])).toEqual([
         [1, 'entry.created', epoch, 'desk'],
         [2, 'entry.updated', epoch, 'desk'],
@@ -161,6 +163,9 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect(result.head).toEqual(head);
       const none = await store.eventsSince(feed, 4);
       expect(none).toMatchObject({ kind: 'events', events: [] });
+      const firstTwo = await store.eventsSince(feed, 0, head?.epoch, 2);
+      expect(firstTwo?.kind === 'events' && firstTwo.events.map((e) => e.seq)).toEqual([1, 2]);
+      expect(firstTwo?.head).toEqual(head); // says that more remain
     });
 
     it('answers a cursor outside the window, from another epoch or ahead with a reset', async () => {

@@ -1,24 +1,31 @@
 /**
- * Broker: carries committed FeedEvents from whichever node wrote them to every node with
- * readers of that feed. It is the one delivery path: the node that accepted a write
- * receives its own event through the broker exactly like every other node.
+ * Broker: tells every node with readers of a feed that the feed's log has grown. It is the
+ * one delivery path: the node that accepted a write learns of it through the broker
+ * exactly like every other node.
+ *
+ * What travels is an announcement — the feed's new head (`seq`, `epoch`) — never the
+ * change itself. Readers are only ever sent what the store holds: a hub that hears of a
+ * head beyond its own reads the missing events from the store. So a message forged onto
+ * the backplane (anyone who can PUBLISH to Redis) can at most cause a store read; it can
+ * never put words in a reader's feed, skip a seq, or replace the store's record.
  *
  * Guarantees (checked by __tests__/contract/broker-contract.ts):
- * - At most once, in publish order per feed, to every handler subscribed when the event
- *   is published. A broker may lose events (a dropped pub/sub connection); it never
- *   invents or reorders them. Readers' gap-free delivery comes from the gateway checking
- *   `seq` and filling holes from the store, not from the broker.
- * - When a broker knows it may have lost events (its connection dropped and came back),
- *   it calls `resync` on every active subscription so the subscriber can catch up from
- *   the store.
+ * - At most once, in publish order per feed, to every handler subscribed when the
+ *   announcement is published. A broker may lose announcements (a dropped pub/sub
+ *   connection); the next one, or a resync, makes the hub read everything it missed.
+ * - When a broker knows it may have lost announcements (its connection dropped and came
+ *   back), it calls `resync` on every active subscription.
  * - Handlers are called asynchronously, never inside `publish`; a handler that throws
  *   does not stop delivery to the others.
+ * - Announcements that arrive malformed are dropped (and counted by the caller's onError);
+ *   well-formed ones are hints, not facts.
  */
-import type { FeedEvent } from '../domain/types';
+import type { FeedHead } from '../store/feed-store';
 
 export interface BrokerHandlers {
-  event(event: FeedEvent): void;
-  /** Events for this feed may have been lost: compare with the store. */
+  /** The feed's log reached `head.seq` in `head.epoch` (as claimed by the sender): compare with the store. */
+  announce(head: FeedHead): void;
+  /** Announcements for this feed may have been lost: compare with the store. */
   resync(): void;
 }
 
@@ -28,9 +35,9 @@ export interface BrokerSubscription {
 }
 
 export interface Broker {
-  /** Sends an event to every node's subscribers of `event.feed`. */
-  publish(event: FeedEvent): Promise<void>;
-  /** Resolves once events published from now on will reach `handlers`. */
+  /** Announces `feedId`'s new head to every node's subscribers of that feed. */
+  publish(feedId: string, head: FeedHead): Promise<void>;
+  /** Resolves once announcements published from now on will reach `handlers`. */
   subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription>;
   /**
    * Sends a probe through the broker to this node and resolves true when it arrives within

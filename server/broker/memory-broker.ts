@@ -1,5 +1,5 @@
-import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
+import type { FeedHead } from '../store/feed-store';
 import type { Broker, BrokerHandlers, BrokerSubscription } from './broker';
 
 /** The embedded broker: one process, so nothing is ever lost and `resync` never fires. */
@@ -9,9 +9,9 @@ export class MemoryBroker implements Broker {
 
   constructor(private readonly onHandlerError: (err: unknown) => void) {}
 
-  async publish(event: FeedEvent): Promise<void> {
+  async publish(feedId: string, head: FeedHead): Promise<void> {
     if (this.closed) return;
-    const handlers = this.subscribers.get(event.feed);
+    const handlers = this.subscribers.get(feedId);
     if (handlers === undefined) return;
     // Snapshot the set now so a handler subscribed after this publish doesn't get it.
     const targets = [...handlers];
@@ -20,7 +20,7 @@ export class MemoryBroker implements Broker {
       for (const h of targets) {
         if (!handlers.has(h)) continue;
         try {
-          h.event(event);
+          h.announce(head);
         } catch (err) {
           this.onHandlerError(err);
         }

@@ -1,66 +1,83 @@
 import type { IncomingMessage } from 'node:http';
+import { clientKey } from '../client-address';
+import { KeyedBuckets } from '../token-bucket';
 
 export interface AdmissionOptions {
   /** Readers (WebSocket + SSE) this node holds at most. */
   readonly maxConnections: number;
+  /** Readers one client address may hold open at once. */
+  readonly maxPerAddress: number;
   /** New reader connections per client address per second; bursts of twice that are allowed. */
-  readonly perIpPerSecond: number;
+  readonly perAddressPerSecond: number;
   /** Take the client address from X-Forwarded-For (set only behind a trusted load balancer). */
   readonly trustProxy: boolean;
 }
 
-export type Refusal = { readonly status: 429 | 503; readonly code: 'rate_limited' | 'overloaded'; readonly limit: string; readonly message: string };
+/** Which limit refused a connection: the `limit` label of liveline_refused_total. */
+export type ConnectionLimit = 'connections' | 'connections_per_ip' | 'concurrent_per_ip' | 'draining';
 
-interface Bucket {
-  tokens: number;
-  at: number;
+export type Refusal = {
+  readonly status: 429 | 503;
+  readonly code: 'rate_limited' | 'overloaded' | 'too_many_connections' | 'unavailable';
+  readonly limit: ConnectionLimit;
+  readonly message: string;
+};
+
+/** A connection let in: call `release` exactly once when it is gone (further calls do nothing). */
+export interface Admitted {
+  readonly address: string;
+  release(): void;
 }
 
-/** Buckets idle this long are forgotten, ms. */
-const FORGET_AFTER_MS = 60_000;
-
 /**
- * Decides whether a new reader connection may open: under the node's connection cap, and
- * within its address's rate (a token bucket per address). Refusals name the limit.
+ * Decides whether a new reader connection may open: under the node's connection cap,
+ * under its address's cap of connections held at once, and within its address's rate of
+ * new connections. Counting the connections held per address (not only the rate) is what
+ * keeps one address from holding every reader slot of the node by opening them slowly.
  */
 export class Admission {
-  private readonly buckets = new Map<string, Bucket>();
-  private lastSweep = Date.now();
+  private readonly rate: KeyedBuckets;
+  private readonly open = new Map<string, number>();
 
-  constructor(private readonly options: AdmissionOptions) {}
+  constructor(private readonly options: AdmissionOptions) {
+    this.rate = new KeyedBuckets({ perSecond: options.perAddressPerSecond, capacity: 2 * options.perAddressPerSecond });
+  }
 
-  check(req: IncomingMessage, openConnections: number, now = Date.now()): Refusal | null {
+  admit(req: IncomingMessage, openConnections: number, now = Date.now()): Admitted | Refusal {
     if (openConnections >= this.options.maxConnections) {
       return { status: 503, code: 'overloaded', limit: 'connections', message: 'this node holds its maximum of readers; try again shortly' };
     }
-    const rate = this.options.perIpPerSecond;
-    const key = this.clientAddress(req);
-    const bucket = this.buckets.get(key) ?? { tokens: 2 * rate, at: now };
-    bucket.tokens = Math.min(2 * rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
-    bucket.at = now;
-    this.buckets.set(key, bucket);
-    this.sweep(now);
-    if (bucket.tokens < 1) {
+    const address = clientKey(req, this.options.trustProxy);
+    const held = this.open.get(address) ?? 0;
+    if (held >= this.options.maxPerAddress) {
+      return {
+        status: 429, code: 'too_many_connections', limit: 'concurrent_per_ip',
+        message: `this address holds ${held} reader connections, the most one address may; close one first`,
+      };
+    }
+    if (!this.rate.take(address, now)) {
       return { status: 429, code: 'rate_limited', limit: 'connections_per_ip', message: 'too many new connections from this address; slow down' };
     }
-    bucket.tokens -= 1;
-    return null;
+    this.open.set(address, held + 1);
+    let released = false;
+    return {
+      address,
+      release: () => {
+        if (released) return;
+        released = true;
+        const left = (this.open.get(address) ?? 1) - 1;
+        if (left > 0) this.open.set(address, left);
+        else this.open.delete(address);
+      },
+    };
   }
 
-  private clientAddress(req: IncomingMessage): string {
-    if (this.options.trustProxy) {
-      // The rightmost entry is the one our balancer appended; anything left of it came
-      // from the client and could be forged to dodge (or to exhaust someone else's) limit.
-      const forwarded = req.headers['x-forwarded-for'];
-      const last = (Array.isArray(forwarded) ? forwarded[forwarded.length - 1] : forwarded)?.split(',').pop()?.trim();
-      if (last) return last;
-    }
-    return req.socket.remoteAddress ?? 'unknown';
+  /** Reader connections held by `address` (as clientKey counts it). */
+  heldBy(address: string): number {
+    return this.open.get(address) ?? 0;
   }
+}
 
-  private sweep(now: number): void {
-    if (now - this.lastSweep < FORGET_AFTER_MS) return;
-    this.lastSweep = now;
-    for (const [key, b] of this.buckets) if (now - b.at > FORGET_AFTER_MS) this.buckets.delete(key);
-  }
+export function isRefusal(result: Admitted | Refusal): result is Refusal {
+  return 'status' in result;
 }

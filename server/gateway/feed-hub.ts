@@ -1,7 +1,7 @@
 import type { Broker, BrokerSubscription } from '../broker/broker';
 import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
-import type { FeedStore } from '../store/feed-store';
+import type { FeedHead, FeedStore } from '../store/feed-store';
 import type { Metrics } from '../metrics';
 import { toEventFrame, type ResetReason } from './protocol';
 
@@ -33,14 +33,22 @@ export interface HubMember {
   reset(reason: ResetReason): void;
 }
 
+/** Why the hub read the store (the `reason` label of liveline_store_reads_total). */
+export type StoreReadReason = 'catch_up' | 'backfill' | 'hub_start';
+
 export interface FeedHubDeps {
   readonly store: FeedStore;
   readonly broker: Broker;
-  /** Serialised events kept to serve resumes without a store read. */
+  /**
+   * Events kept in memory to serve resumes (LIVELINE_MAX_RESUME_EVENTS); a resume never
+   * needs more, because a reader further behind is reset instead.
+   */
   readonly recentSize: number;
+  /** How long a hub without members stays subscribed before it closes, ms. */
+  readonly lingerMs: number;
   readonly onError: (err: unknown, context: string) => void;
-  /** Called when a reset has removed every member: the owner closes the hub. */
-  readonly onEmpty: (hub: FeedHub) => void;
+  /** The hub has had no members for lingerMs: the owner closes it. */
+  readonly onIdle: (hub: FeedHub) => void;
   readonly metrics: Metrics;
 }
 
@@ -50,25 +58,49 @@ const RETRY_MAX_MS = 5000;
 
 type HubState = 'starting' | 'active' | 'closed';
 
+interface Waiters {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /**
- * One feed on this node: subscribed on the broker only while it has members, it turns
- * the broker's at-most-once stream into a gap-free one. Events are handled strictly one
- * after another; an event beyond `lastSeq + 1` (the broker lost something) makes the hub
- * read the missing events from the store before delivering anything newer, and an event
- * at or below `lastSeq` is a duplicate and dropped.
+ * One feed on this node, subscribed on the broker while it has members (and for a short
+ * linger after the last one leaves, so readers flapping in and out don't cost a broker
+ * subscription and a store read each time).
+ *
+ * Readers only ever get what the store holds. The broker's announcements are hints that
+ * the store is ahead; the hub reads the missing events from the store and delivers them
+ * in seq order, each serialised once for every member. A forged or stale announcement
+ * costs one read and delivers nothing.
+ *
+ * Every store read for the feed is the hub's, one at a time, shared by everyone who needs
+ * it: announcements arriving during a read become one more read, and readers resuming
+ * from older cursors (`backfill`) are served by one read from the oldest cursor among
+ * those still waiting when it starts — a reader that left meanwhile is not read for.
+ * The newest `recentSize` events stay in memory, so most resumes cost no read at all.
  */
 export class FeedHub {
   private state: HubState = 'starting';
   private readonly members = new Set<HubMember>();
-  private readonly recent: Delivery[] = [];
-  private readonly incoming: FeedEvent[] = [];
-  private mustCheckStore = false;
-  private draining = false;
+  /** The newest events, contiguous, ending at lastSeq (empty until something needs them). */
+  private recent: Delivery[] = [];
   private subscription: BrokerSubscription | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
-  private failures = 0;
   private _lastSeq = 0;
   private _epoch = '';
+  /** Cursors at or below this can't be served: the store's history no longer reaches back. */
+  private _floor = -1;
+  /** The store may hold events beyond lastSeq (an announcement, a resync, a failed read). */
+  private storeAhead = false;
+  /** The newest seq announced; an announcement beyond the next one means the broker lost some. */
+  private announcedSeq = 0;
+  /** Members waiting for a read: the cursor each needs served (backfill) or null (the head). */
+  private readonly wants = new Map<HubMember, number | null>();
+  private reading = false;
+  private waiters: Waiters | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
   /** Resolves when the hub is active; rejects with `feed_not_found` or a store/broker error. */
   readonly ready: Promise<void>;
 
@@ -87,6 +119,11 @@ export class FeedHub {
     return this._epoch;
   }
 
+  /** Cursors at or below this are older than the store's history. */
+  get floor(): number {
+    return this._floor;
+  }
+
   get size(): number {
     return this.members.size;
   }
@@ -97,14 +134,20 @@ export class FeedHub {
   }
 
   add(member: HubMember): void {
-    if (this.state !== 'closed') this.members.add(member);
+    if (this.state === 'closed') return;
+    this.members.add(member);
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+    this.pump(); // announcements heard while lingering are read now
   }
 
   remove(member: HubMember): void {
     this.members.delete(member);
+    this.wants.delete(member);
+    if (this.members.size === 0) this.linger();
   }
 
-  /** Serialised events after `since`, when the recent buffer still covers them all. */
+  /** Serialised events after `since` when the memory still holds them all; null when a read is needed. */
   recentSince(since: number): readonly Delivery[] | null {
     if (since >= this._lastSeq) return [];
     const first = this.recent[0];
@@ -112,12 +155,32 @@ export class FeedHub {
     return this.recent.slice(since + 1 - first.seq);
   }
 
+  /**
+   * Resolves after a store read that started after this call and covered `member`'s
+   * cursor (unless the member left first); rejects when that read failed.
+   */
+  backfill(member: HubMember, since: number): Promise<void> {
+    if (this.recentSince(since) !== null || since <= this._floor) return Promise.resolve();
+    this.wants.set(member, since);
+    return this.nextRead();
+  }
+
+  /** Resolves after a read of the store's head that started after this call. */
+  refresh(member: HubMember): Promise<void> {
+    if (!this.wants.has(member)) this.wants.set(member, null);
+    return this.nextRead();
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.members.clear();
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.wants.clear();
+    this.recent = [];
+    for (const timer of [this.retryTimer, this.lingerTimer]) if (timer !== null) clearTimeout(timer);
+    this.retryTimer = this.lingerTimer = null;
+    this.waiters?.resolve();
+    this.waiters = null;
     const sub = this.subscription;
     this.subscription = null;
     await sub?.unsubscribe();
@@ -126,17 +189,15 @@ export class FeedHub {
   private async start(): Promise<void> {
     // Subscribe before reading the head so nothing committed after the read is missed.
     const subscription = await this.deps.broker.subscribe(this.feedId, {
-      event: (e) => this.receive(e),
-      resync: () => {
-        this.mustCheckStore = true;
-        void this.drain();
-      },
+      announce: (head) => this.announced(head),
+      resync: () => this.announced(null),
     });
     if (this.state === 'closed') {
       await subscription.unsubscribe();
       return;
     }
     this.subscription = subscription;
+    this.counted('hub_start');
     const head = await this.deps.store.head(this.feedId).catch(async (err: unknown) => {
       await this.close();
       throw err;
@@ -145,69 +206,122 @@ export class FeedHub {
       await this.close();
       throw new AppError('feed_not_found', `no feed "${this.feedId}"`);
     }
+    if (this.isClosed()) return; // every member left while we read the head
     this._lastSeq = head.seq;
     this._epoch = head.epoch;
-    await this.warmRecent();
-    if (this.isClosed()) return; // every member left while we read the head
+    this.announcedSeq = Math.max(this.announcedSeq, head.seq);
     this.state = 'active';
-    void this.drain();
-  }
-
-  /**
-   * Fills the recent buffer with the feed's last events, so readers resuming here (a
-   * node restart sends thousands at once) are served from memory: one store read for the
-   * hub instead of one per reader. Best effort: without it each reader reads the store.
-   */
-  private async warmRecent(): Promise<void> {
-    if (this._lastSeq === 0) return;
-    const since = Math.max(0, this._lastSeq - this.deps.recentSize);
-    const result = await this.deps.store.eventsSince(this.feedId, since, this._epoch).catch((err: unknown) => {
-      this.deps.onError(err, `feed ${this.feedId}: warming the recent buffer`);
-      return null;
-    });
-    if (result?.kind !== 'events') return; // a short history (reset) or a failed read: readers use the store
-    let expected = since + 1;
-    for (const e of result.events) {
-      if (e.seq !== expected || e.seq > this._lastSeq) break;
-      this.recent.push(serializeEvent(e));
-      expected += 1;
-    }
+    this.pump();
   }
 
   private isClosed(): boolean {
     return this.state === 'closed';
   }
 
-  private receive(e: FeedEvent): void {
-    this.incoming.push(e);
-    void this.drain();
+  /** An announcement (or a resync, null): read the store if it may be ahead of us. */
+  private announced(head: FeedHead | null): void {
+    if (head === null || (head.epoch === this._epoch && head.seq > this.announcedSeq + 1 && this.state === 'active')) {
+      // The broker lost announcements (or says it may have): the next read fills the hole.
+      this.deps.metrics.gapsDetected.inc();
+      if (head !== null) this.deps.metrics.gapEventsFilled.inc(head.seq - this.announcedSeq - 1);
+    }
+    if (head !== null && head.epoch === this._epoch) this.announcedSeq = Math.max(this.announcedSeq, head.seq);
+    if (head !== null && head.epoch === this._epoch && head.seq <= this._lastSeq) return; // old news
+    this.storeAhead = true;
+    this.pump();
   }
 
-  private async drain(): Promise<void> {
-    if (this.draining || this.state !== 'active') return;
-    this.draining = true;
-    try {
-      while (this.state === 'active' && (this.incoming.length > 0 || this.mustCheckStore)) {
-        const e = this.incoming.shift();
-        if (e === undefined || e.epoch !== this._epoch || e.seq > this._lastSeq + 1) {
-          // A gap, a resync, or another epoch: the store knows what really happened.
-          this.mustCheckStore = false;
-          this.deps.metrics.gapsDetected.inc();
-          await this.catchUpFromStore();
-        } else if (e.seq === this._lastSeq + 1) {
-          this.emit(e);
-        }
-      }
-      this.failures = 0;
-    } catch (err) {
-      // The store is unreachable: keep what we have and try again after a backoff, even
-      // if the feed goes quiet (events still queued stay queued, in order).
-      this.mustCheckStore = true;
-      this.deps.onError(err, `feed ${this.feedId}: catching up from the store`);
-      this.scheduleRetry();
-    } finally {
-      this.draining = false;
+  private nextRead(): Promise<void> {
+    if (this.waiters === null) {
+      let resolve: () => void = () => undefined;
+      let reject: (err: unknown) => void = () => undefined;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.waiters = { promise, resolve, reject };
     }
+    const { promise } = this.waiters;
+    this.pump();
+    return promise;
+  }
+
+  /** Starts the next store read if one is needed and none is running. */
+  private pump(): void {
+    if (this.reading || this.state !== 'active') return;
+    let from: number | null = null;
+    let reason: StoreReadReason = 'catch_up';
+    let headWanted = this.storeAhead && this.members.size > 0;
+    for (const since of this.wants.values()) {
+      if (since === null) headWanted = true;
+      else if (this.recentSince(since) === null && since > this._floor) {
+        from = Math.min(from ?? since, since);
+        reason = 'backfill';
+      }
+    }
+    if (from === null && headWanted) from = this._lastSeq;
+    const waiters = this.waiters;
+    this.waiters = null;
+    this.wants.clear();
+    if (from === null) {
+      waiters?.resolve(); // nothing to read for them: what they need is here
+      return;
+    }
+    this.storeAhead = false;
+    this.reading = true;
+    this.counted(reason);
+    const epoch = this._epoch;
+    this.deps.store.eventsSince(this.feedId, from, epoch, 2 * this.deps.recentSize).then(
+      (result) => {
+        this.failures = 0;
+        if (this.state === 'active' && epoch === this._epoch) this.apply(from, result);
+        waiters?.resolve();
+      },
+      (err: unknown) => {
+        // Keep what we have; readers waiting are told `unavailable` and retry, and the hub
+        // asks again after a backoff even if the feed goes quiet.
+        this.deps.onError(err, `feed ${this.feedId}: reading the store`);
+        this.storeAhead = true;
+        waiters?.reject(err);
+        this.scheduleRetry();
+      },
+    ).finally(() => {
+      this.reading = false;
+      if (this.retryTimer === null) this.pump();
+    });
+  }
+
+  private apply(from: number, result: Awaited<ReturnType<FeedStore['eventsSince']>>): void {
+    if (result === null) {
+      // The feed is gone (e.g. Redis lost its data): readers reload and wait for it to return.
+      this.resetAll('epoch_changed');
+      return;
+    }
+    if (result.kind === 'reset') {
+      if (result.reason === 'history_expired' && from < this._lastSeq) {
+        // An old cursor: only the readers behind it are affected (they will be reset).
+        this._floor = Math.max(this._floor, from);
+        if (result.head.seq > this._lastSeq) this.storeAhead = true;
+        return;
+      }
+      // Our own position is gone (another epoch, or the history moved past us): start over.
+      this.resetAll(result.reason);
+      this._lastSeq = result.head.seq;
+      this._epoch = result.head.epoch;
+      this.announcedSeq = result.head.seq;
+      this._floor = -1;
+      this.recent = [];
+      return;
+    }
+    const firstHeld = this.recent[0]?.seq ?? this._lastSeq + 1;
+    const older: Delivery[] = [];
+    for (const e of result.events) {
+      if (e.seq < firstHeld) older.push(serializeEvent(e));
+      else if (e.seq === this._lastSeq + 1) this.emit(e);
+    }
+    if (older.length > 0 && older[older.length - 1]?.seq === firstHeld - 1) this.recent = [...older, ...this.recent];
+    this.trim();
+    if (result.head.seq > this._lastSeq) this.storeAhead = true; // more than one read's worth
   }
 
   private scheduleRetry(): void {
@@ -215,31 +329,9 @@ export class FeedHub {
     const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.failures++);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      void this.drain();
+      this.pump();
     }, delay);
     this.retryTimer.unref();
-  }
-
-  private async catchUpFromStore(): Promise<void> {
-    const result = await this.deps.store.eventsSince(this.feedId, this._lastSeq, this._epoch);
-    if (result === null) {
-      this.resetAll('epoch_changed');
-      return;
-    }
-    if (result.kind === 'reset') {
-      this.resetAll(result.reason);
-      this._lastSeq = result.head.seq;
-      this._epoch = result.head.epoch;
-      this.recent.length = 0;
-      return;
-    }
-    let filled = 0;
-    for (const e of result.events) {
-      if (e.seq !== this._lastSeq + 1) continue;
-      this.emit(e);
-      filled += 1;
-    }
-    this.deps.metrics.gapEventsFilled.inc(filled);
   }
 
   private emit(e: FeedEvent): void {
@@ -251,10 +343,29 @@ export class FeedHub {
     for (const m of this.members) m.deliver(d);
   }
 
+  private trim(): void {
+    const excess = this.recent.length - this.deps.recentSize;
+    if (excess > 0) this.recent = this.recent.slice(excess);
+  }
+
   private resetAll(reason: ResetReason): void {
     const members = [...this.members];
     this.members.clear();
+    this.wants.clear();
     for (const m of members) m.reset(reason);
-    this.deps.onEmpty(this);
+    this.linger();
+  }
+
+  private linger(): void {
+    if (this.lingerTimer !== null || this.state === 'closed') return;
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      if (this.members.size === 0) this.deps.onIdle(this);
+    }, this.deps.lingerMs);
+    this.lingerTimer.unref();
+  }
+
+  private counted(reason: StoreReadReason): void {
+    this.deps.metrics.storeReads.inc({ reason });
   }
 }

@@ -15,6 +15,7 @@
  *   {"type":"event","feed","seq","epoch","event","data"}
  *   {"type":"unsubscribed","feed"}
  *   {"type":"reset","feed","reason"}             reload the snapshot, then subscribe again
+ *      reason: history_expired | epoch_changed | cursor_ahead | too_far_behind
  *   {"type":"error","code","message","feed"?}    the connection stays open
  */
 
@@ -24,7 +25,11 @@ export type ClientFrame =
   | { readonly type: 'subscribe'; readonly feed: string; readonly since?: number; readonly epoch?: string }
   | { readonly type: 'unsubscribe'; readonly feed: string };
 
-export type ResetReason = 'history_expired' | 'epoch_changed' | 'cursor_ahead';
+/**
+ * Why a cursor can't be served: older than the store's history, from another epoch, ahead
+ * of the feed, or further behind than one resume replays (LIVELINE_MAX_RESUME_EVENTS).
+ */
+export type ResetReason = 'history_expired' | 'epoch_changed' | 'cursor_ahead' | 'too_far_behind';
 
 export type ServerFrame =
   | { type: 'subscribed'; feed: string; seq: number; epoch: string }
@@ -39,6 +44,7 @@ export type ProtocolErrorCode =
   | 'invalid_field' // a known type with a missing or malformed field
   | 'feed_not_found'
   | 'too_many_subscriptions' // over LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION; unsubscribe first
+  | 'rate_limited' // over LIVELINE_FRAMES_PER_SECOND (the frame was dropped) or LIVELINE_SUBSCRIBES_PER_MINUTE (with `feed`: subscribe again later)
   | 'unavailable'; // the store could not be reached; try again later
 
 /**
@@ -55,6 +61,8 @@ export const CloseCode = {
   IDLE: 4002,
   /** The reader fell too far behind (send buffer over the cap). Reconnect and resume. */
   SLOW_READER: 4008,
+  /** The reader kept sending frames over LIVELINE_FRAMES_PER_SECOND after being told. Reconnect with backoff. */
+  TOO_MANY_FRAMES: 4429,
   /** Reserved: the client keeps breaking the protocol. Do not reconnect. */
   PROTOCOL_VIOLATION: 4500,
 } as const;

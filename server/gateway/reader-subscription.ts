@@ -1,17 +1,17 @@
 import { isAppError } from '../errors';
-import type { FeedStore } from '../store/feed-store';
-import { serializeEvent, type Delivery, type FeedHub, type HubMember } from './feed-hub';
+import type { Delivery, FeedHub, HubMember } from './feed-hub';
 import type { Metrics, Transport } from '../metrics';
 import type { ResetReason, ServerFrame } from './protocol';
 
-/** How a subscription reaches its feed: the gateway's hubs and the store. */
+/** How a subscription reaches its feed: through the gateway's hubs, which read the store for it. */
 export interface FeedAccess {
-  readonly store: FeedStore;
   /** Joins `member` to the feed's hub and resolves once the hub is active. */
   join(feedId: string, member: HubMember): Promise<FeedHub>;
   leave(feedId: string, member: HubMember): void;
   onError(err: unknown, context: string): void;
   readonly metrics: Metrics;
+  /** Events one resume may replay (LIVELINE_MAX_RESUME_EVENTS); a reader further behind is reset. */
+  readonly resumeLimit: number;
 }
 
 /** Where a subscription's output goes: a WebSocket session or an SSE response. */
@@ -25,16 +25,18 @@ export interface SubscriptionSink {
   ended(sub: ReaderSubscription): void;
 }
 
-/** Store reads one subscribe may make while live events keep arriving before it gives up. */
-const MAX_CATCH_UP_READS = 5;
+/** Rounds of waiting on the hub's reads one subscribe may take before it gives up (unavailable). */
+const MAX_ROUNDS = 5;
 
 type SubscriptionState = 'catching-up' | 'live' | 'ended';
 
 /**
  * One feed for one reader, whatever the transport. `start` gathers every event after the
- * reader's cursor — from the hub's recent buffer or the store — then sends `subscribed`,
- * those events and the live events that arrived meanwhile, and goes live: each seq once,
- * in order, no gaps.
+ * reader's cursor from the hub's memory (waiting, if need be, for a store read the hub
+ * shares with every reader that needs one), then sends `subscribed`, those events and the
+ * live events that arrived meanwhile, and goes live: each seq once, in order, no gaps.
+ * A cursor the hub can't serve within LIVELINE_MAX_RESUME_EVENTS gets `reset` instead:
+ * one reader never costs more than that many events, whatever cursor it sends.
  */
 export class ReaderSubscription implements HubMember {
   private state: SubscriptionState = 'catching-up';
@@ -85,30 +87,40 @@ export class ReaderSubscription implements HubMember {
       this.reset('epoch_changed');
       return;
     }
-    const from = since ?? hub.lastSeq;
-    this.cursor = from;
-    for (const d of hub.recentSince(from) ?? []) this.send(d);
-    // A cursor ahead of this node may just be ahead of the broker; only the store can tell.
-    let askStore = from > hub.lastSeq;
-    for (let reads = 0; !this.ended; reads++) {
-      if (!askStore && this.flush(hub.lastSeq)) {
-        this.announce(hub);
-        return;
-      }
-      askStore = false;
-      try {
-        if (reads === MAX_CATCH_UP_READS) throw new Error(`feed ${this.feed}: store and hub disagree after ${reads} reads`);
-        const result = await this.access.store.eventsSince(this.feed, this.cursor, hub.epoch);
-        if (this.ended) return;
-        if (result === null || result.kind === 'reset') {
-          this.reset(result === null ? 'epoch_changed' : result.reason);
+    this.cursor = since ?? hub.lastSeq;
+    try {
+      for (let round = 0; !this.ended; round++) {
+        if (round === MAX_ROUNDS) throw new Error(`feed ${this.feed}: no consistent view after ${round} rounds`);
+        if (this.cursor > hub.lastSeq) {
+          // Ahead of this node may just mean ahead of the broker: only the store can tell.
+          await hub.refresh(this);
+          if (this.ended) return;
+          if (this.cursor > hub.lastSeq) {
+            this.reset('cursor_ahead');
+            return;
+          }
+        }
+        if (hub.lastSeq - this.cursor > this.access.resumeLimit) {
+          this.reset('too_far_behind');
           return;
         }
-        for (const e of result.events) this.send(serializeEvent(e));
-      } catch (err) {
-        this.fail('unavailable', 'could not catch up right now; subscribe again', err);
-        return;
+        if (this.cursor <= hub.floor) {
+          this.reset('history_expired');
+          return;
+        }
+        const missed = hub.recentSince(this.cursor);
+        if (missed === null) {
+          await hub.backfill(this, this.cursor);
+          continue;
+        }
+        for (const d of missed) this.send(d);
+        if (this.flush(hub.lastSeq)) {
+          this.announce(hub);
+          return;
+        }
       }
+    } catch (err) {
+      this.fail('unavailable', 'could not catch up right now; subscribe again', err);
     }
   }
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Counter } from 'prom-client';
 import type WebSocket from 'ws';
 import type { Metrics } from '../metrics';
+import { TokenBucket } from '../token-bucket';
 import { CloseCode, parseClientFrame, type ClientFrame, type ProtocolErrorCode, type ServerFrame } from './protocol';
 import { ReaderSubscription, type FeedAccess, type SubscriptionSink } from './reader-subscription';
 
@@ -13,13 +15,26 @@ export interface SessionDeps {
   /** A connection that subscribes to nothing for this long is closed with IDLE, ms. */
   readonly idleHandshakeMs: number;
   readonly maxSubscriptions: number;
+  /** Frames a reader may send per second (LIVELINE_FRAMES_PER_SECOND); bursts of FRAME_BURST_SECONDS times that. */
+  readonly framesPerSecond: number;
+  /** Subscribe frames per minute (LIVELINE_SUBSCRIBES_PER_MINUTE), all of which may come at once. */
+  readonly subscribesPerMinute: number;
   readonly metrics: Metrics;
 }
 
+/** A quiet reader may send this many seconds' worth of frames at once (an SDK resubscribing to every feed after a reconnect). */
+const FRAME_BURST_SECONDS = 5;
+/** Frames dropped in a row, after the error frame, before the connection is closed with TOO_MANY_FRAMES. */
+const DROPPED_FRAMES_BEFORE_CLOSE = 10;
+
 /**
  * One reader's WebSocket: parses its frames, holds its subscriptions (several feeds on
- * one connection), and guards the server against it: a reader whose send buffer passes
- * the cap is cut off with SLOW_READER rather than allowed to grow memory.
+ * one connection), and bounds what the reader can make the server do: frames per second
+ * and subscribes per minute (token buckets; beyond them an error frame, and for a flood
+ * of frames a close), feeds per connection, and bytes queued for it (a reader whose send
+ * buffer passes the cap is cut off with SLOW_READER rather than allowed to grow memory).
+ * Liveness is a pong carrying the payload of *our* last ping: a reader that doesn't read
+ * can't echo it, however many pongs of its own it sends.
  */
 export class Session {
   private readonly subscriptions = new Map<string, ReaderSubscription>();
@@ -28,6 +43,11 @@ export class Session {
   private readonly goneListeners: Array<() => void> = [];
   private readonly delivered: Counter.Internal;
   private idleTimer: NodeJS.Timeout | null = null;
+  private readonly frameBudget: TokenBucket;
+  private readonly subscribeBudget: TokenBucket;
+  private droppedInARow = 0;
+  /** The payload of our ping not yet answered, and when it went out. */
+  private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
   private readonly sink: SubscriptionSink = {
     transport: 'websocket',
     event: (d) => {
@@ -40,19 +60,15 @@ export class Session {
       this.armIdleTimer();
     },
   };
-  /** Cleared at each ping, set by any pong or frame from the reader. */
-  alive = true;
 
   constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps) {
     this.delivered = deps.metrics.eventsDelivered.labels('websocket');
+    this.frameBudget = new TokenBucket({ perSecond: deps.framesPerSecond, capacity: deps.framesPerSecond * FRAME_BURST_SECONDS });
+    this.subscribeBudget = new TokenBucket({ perSecond: deps.subscribesPerMinute / 60, capacity: deps.subscribesPerMinute });
     this.armIdleTimer();
-    ws.on('message', (data, isBinary) => {
-      this.alive = true;
-      if (isBinary) this.sendError('bad_frame', 'frames must be JSON text');
-      else this.onText(data.toString());
-    });
-    ws.on('pong', () => {
-      this.alive = true;
+    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on('pong', (data) => {
+      if (this.ping !== null && data.equals(this.ping.nonce)) this.ping = null;
     });
     ws.on('close', () => {
       if (this.terminateTimer !== null) clearTimeout(this.terminateTimer);
@@ -84,8 +100,17 @@ export class Session {
     this.ws.terminate();
   }
 
-  ping(): void {
-    this.ws.ping();
+  /**
+   * One heartbeat: pings with a fresh random payload when the last ping was answered, and
+   * says `stalled` when it has waited `stallMs` or more for the answer (the reader has not
+   * read what we sent before it: it is gone, or it doesn't read).
+   */
+  heartbeat(stallMs: number, now = Date.now()): 'ok' | 'stalled' {
+    if (this.ping !== null) return now - this.ping.at >= stallMs ? 'stalled' : 'ok';
+    if (this.ws.readyState !== this.ws.OPEN) return 'ok';
+    this.ping = { nonce: randomBytes(8), at: now };
+    this.ws.ping(this.ping.nonce);
+    return 'ok';
   }
 
   private sendBytes(bytes: Buffer): void {
@@ -102,8 +127,26 @@ export class Session {
     this.sendBytes(Buffer.from(JSON.stringify(frame)));
   }
 
-  private sendError(code: ProtocolErrorCode, message: string): void {
-    this.sendFrame({ type: 'error', code, message });
+  private sendError(code: ProtocolErrorCode, message: string, feed?: string): void {
+    this.sendFrame({ type: 'error', code, message, ...(feed === undefined ? {} : { feed }) });
+  }
+
+  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+    if (this.closing) return;
+    // The budget is checked before any parsing: a flood costs a counter, not JSON work.
+    if (!this.frameBudget.take()) {
+      this.deps.metrics.refused.inc({ limit: 'frames' });
+      this.droppedInARow += 1;
+      if (this.droppedInARow === 1) {
+        this.sendError('rate_limited', `more than ${this.deps.framesPerSecond} frames per second: frames are being dropped; slow down or be disconnected`);
+      } else if (this.droppedInARow > DROPPED_FRAMES_BEFORE_CLOSE) {
+        this.close(CloseCode.TOO_MANY_FRAMES, 'too many frames; reconnect later');
+      }
+      return;
+    }
+    this.droppedInARow = 0;
+    if (isBinary) this.sendError('bad_frame', 'frames must be JSON text');
+    else this.onText(data.toString());
   }
 
   private onText(text: string): void {
@@ -113,18 +156,21 @@ export class Session {
       return;
     }
     const frame = parsed.frame;
-    this.drop(frame.feed); // subscribing again restarts delivery from the new cursor
     if (frame.type === 'unsubscribe') {
+      this.drop(frame.feed);
       this.sendFrame({ type: 'unsubscribed', feed: frame.feed });
       this.armIdleTimer();
       return;
     }
+    if (!this.subscribeBudget.take()) {
+      this.deps.metrics.refused.inc({ limit: 'subscribes' });
+      this.sendError('rate_limited', `more than ${this.deps.subscribesPerMinute} subscribes per minute on this connection; try again shortly`, frame.feed);
+      return;
+    }
+    this.drop(frame.feed); // subscribing again restarts delivery from the new cursor
     if (this.subscriptions.size >= this.deps.maxSubscriptions) {
       this.deps.metrics.refused.inc({ limit: 'subscriptions_per_connection' });
-      this.sendFrame({
-        type: 'error', code: 'too_many_subscriptions', feed: frame.feed,
-        message: `at most ${this.deps.maxSubscriptions} feeds per connection; unsubscribe from one first`,
-      });
+      this.sendError('too_many_subscriptions', `at most ${this.deps.maxSubscriptions} feeds per connection; unsubscribe from one first`, frame.feed);
       return;
     }
     this.subscribe(frame);

@@ -64,6 +64,12 @@ export class SseStream {
     for (const listener of this.goneListeners.splice(0)) listener();
   }
 
+  /** Drops the connection without a goodbye: nothing more can reach a reader that doesn't read. */
+  abort(): void {
+    this.res.destroy();
+    this.close();
+  }
+
   onGone(listener: () => void): void {
     if (this.closed) listener();
     else this.goneListeners.push(listener);
@@ -81,8 +87,7 @@ export class SseStream {
     if (this.closed) return;
     if (this.res.writableLength > this.options.maxBufferedBytes) {
       this.options.metrics.slowReaders.inc({ transport: 'sse' });
-      this.res.destroy(); // too slow: let it reconnect and resume rather than buffer without bound
-      this.close();
+      this.abort(); // too slow: let it reconnect and resume rather than buffer without bound
       return;
     }
     this.res.write(bytes);

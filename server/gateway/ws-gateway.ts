@@ -4,12 +4,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Broker } from '../broker/broker';
 import type { Metrics } from '../metrics';
 import type { FeedStore } from '../store/feed-store';
-import { Admission, type AdmissionOptions, type Refusal } from './admission';
+import { AppError } from '../errors';
+import { Admission, isRefusal, type Admitted, type AdmissionOptions, type Refusal } from './admission';
 import { FeedHub, type HubMember } from './feed-hub';
+import { KnownFeeds } from './known-feeds';
 import { CloseCode } from './protocol';
 import type { FeedAccess } from './reader-subscription';
 import { Session } from './session';
 import { SseStream } from './sse-stream';
+import { StallWatch } from './stall-watch';
 
 export const WS_PATH = '/v1/ws';
 
@@ -22,9 +25,20 @@ export interface GatewayOptions {
   readonly admission: AdmissionOptions;
   /** Feeds one WebSocket may hold. */
   readonly maxSubscriptionsPerConnection: number;
+  /** Frames one WebSocket may send per second (bursts of five seconds' worth). */
+  readonly framesPerSecond: number;
+  /** Subscribe frames one WebSocket may send per minute. */
+  readonly subscribesPerMinute: number;
+  /** Events one resume may replay, and the events each feed keeps in memory. */
+  readonly resumeLimit: number;
+  /**
+   * A reader whose connection drains nothing for this long while data waits (SSE: Node's
+   * buffer or the kernel's send queue; WebSocket: our ping unanswered) is closed, ms.
+   */
+  readonly stallTimeoutMs: number;
   /** A WebSocket holding no subscription for this long is closed (IDLE), ms. */
   readonly idleHandshakeMs: number;
-  /** Interval between pings, ms; a reader that missed the previous pong is terminated. Default 30 000. */
+  /** Interval of pings and stall checks, ms. Default a third of stallTimeoutMs. */
   readonly heartbeatMs?: number;
   /** Interval of SSE comment heartbeats, ms. Default 15 000. */
   readonly sseHeartbeatMs?: number;
@@ -32,8 +46,8 @@ export interface GatewayOptions {
   readonly maxBufferedBytes?: number;
   /** Largest frame a reader may send, bytes (larger: close 1009). Default 4096. */
   readonly maxPayload?: number;
-  /** Serialised events kept per feed to serve resumes without a store read. Default 256. */
-  readonly recentSize?: number;
+  /** How long a feed's hub stays subscribed after its last reader left, ms. Default 30 000. */
+  readonly hubLingerMs?: number;
   /** How long a close handshake may take before the socket is destroyed, ms. Default 5000. */
   readonly closeTimeoutMs?: number;
   readonly onError: (err: unknown, context: string) => void;
@@ -56,31 +70,42 @@ export class WsGateway {
   private readonly hubs = new Map<string, FeedHub>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly admission: Admission;
+  private readonly knownFeeds: KnownFeeds;
+  private readonly stalls: StallWatch;
   private closePromise: Promise<void> | null = null;
   private readonly access: FeedAccess;
 
   constructor(private readonly options: GatewayOptions) {
     this.access = {
-      store: options.store,
       join: (feed, member) => this.join(feed, member),
       leave: (feed, member) => this.leave(feed, member),
       onError: options.onError,
       metrics: options.metrics,
+      resumeLimit: options.resumeLimit,
     };
     this.admission = new Admission(options.admission);
+    this.knownFeeds = new KnownFeeds(options.store, options.metrics);
+    this.stalls = new StallWatch(options.stallTimeoutMs);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
       maxPayload: options.maxPayload ?? 4096,
     });
-    this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs ?? 30_000);
+    this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs ?? Math.max(100, Math.floor(options.stallTimeoutMs / 3)));
     this.heartbeat.unref();
   }
 
   /** Readers connected, over WebSocket and SSE. */
   get connectionCount(): number {
     return this.sessions.size + this.streams.size;
+  }
+
+  /** Whether `feedId` exists: known when this node serves it, else one shared (and, when missing, remembered) store read. */
+  async feedExists(feedId: string): Promise<boolean> {
+    const hub = this.hubs.get(feedId);
+    if (hub !== undefined && !hub.closed) return true;
+    return this.knownFeeds.exists(feedId);
   }
 
   /** Handles an HTTP upgrade request for any path; answers non-WS_PATH requests with 404. */
@@ -95,8 +120,10 @@ export class WsGateway {
     if (origin !== undefined && allowed !== null && !allowed.includes(origin)) {
       return refuse(socket, 403, 'forbidden_origin', `origin ${origin} may not connect`);
     }
-    const refusal = this.admit(req);
-    if (refusal !== null) return refuse(socket, refusal.status, refusal.code, refusal.message);
+    const admitted = this.admit(req);
+    if (isRefusal(admitted)) return refuse(socket, admitted.status, admitted.code, admitted.message);
+    // Counted from the handshake on, whether or not it completes.
+    socket.once('close', admitted.release);
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
   }
 
@@ -106,12 +133,12 @@ export class WsGateway {
    */
   openStream(req: IncomingMessage, res: ServerResponse, feed: string, since: number | undefined, epoch: string | undefined): void {
     if (req.socket.destroyed || res.destroyed) return; // the reader left while the route was checking the feed
-    const refusal: Refusal | null = this.state !== 'running'
-      ? { status: 503, code: 'overloaded', limit: 'draining', message: 'server restarting; reconnect' }
+    const admitted: Admitted | Refusal = this.state !== 'running'
+      ? { status: 503, code: 'unavailable', limit: 'draining', message: 'server restarting; reconnect' }
       : this.admit(req);
-    if (refusal !== null) {
-      res.writeHead(refusal.status, { 'Content-Type': 'application/json', 'Retry-After': '1' });
-      res.end(JSON.stringify({ error: { code: refusal.limit === 'draining' ? 'unavailable' : refusal.code, message: refusal.message } }));
+    if (isRefusal(admitted)) {
+      res.writeHead(admitted.status, { 'Content-Type': 'application/json', 'Retry-After': '1' });
+      res.end(JSON.stringify({ error: { code: admitted.code, message: admitted.message } }));
       return;
     }
     const stream = new SseStream(res, feed, this.access, {
@@ -121,7 +148,13 @@ export class WsGateway {
     });
     this.streams.add(stream);
     this.options.metrics.connections.inc({ transport: 'sse' });
+    const unwatch = this.stalls.watch(req.socket, () => {
+      this.options.metrics.stalledReaders.inc({ transport: 'sse' });
+      stream.abort();
+    });
     stream.onGone(() => {
+      unwatch();
+      admitted.release();
       this.streams.delete(stream);
       this.options.metrics.connections.dec({ transport: 'sse' });
     });
@@ -156,10 +189,10 @@ export class WsGateway {
     this.state = 'closed';
   }
 
-  private admit(req: IncomingMessage): Refusal | null {
-    const refusal = this.admission.check(req, this.connectionCount);
-    if (refusal !== null) this.options.metrics.refused.inc({ limit: refusal.limit });
-    return refusal;
+  private admit(req: IncomingMessage): Admitted | Refusal {
+    const result = this.admission.admit(req, this.connectionCount);
+    if (isRefusal(result)) this.options.metrics.refused.inc({ limit: result.limit });
+    return result;
   }
 
   private accept(ws: WebSocket): void {
@@ -173,6 +206,8 @@ export class WsGateway {
       closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
       idleHandshakeMs: this.options.idleHandshakeMs,
       maxSubscriptions: this.options.maxSubscriptionsPerConnection,
+      framesPerSecond: this.options.framesPerSecond,
+      subscribesPerMinute: this.options.subscribesPerMinute,
       metrics: this.options.metrics,
     });
     this.sessions.add(session);
@@ -186,12 +221,18 @@ export class WsGateway {
   private async join(feedId: string, member: HubMember): Promise<FeedHub> {
     let hub = this.hubs.get(feedId);
     if (hub === undefined || hub.closed) {
+      // A hub (a broker subscription) only for a feed that exists: made-up names cost a cached read.
+      if (!(await this.knownFeeds.exists(feedId))) throw new AppError('feed_not_found', `no feed "${feedId}"`);
+      hub = this.hubs.get(feedId);
+    }
+    if (hub === undefined || hub.closed) {
       hub = new FeedHub(feedId, {
         store: this.options.store,
         broker: this.options.broker,
-        recentSize: this.options.recentSize ?? 256,
+        recentSize: this.options.resumeLimit,
+        lingerMs: this.options.hubLingerMs ?? 30_000,
         onError: this.options.onError,
-        onEmpty: (h) => this.closeHubIfEmpty(h),
+        onIdle: (h) => this.closeIdleHub(h),
         metrics: this.options.metrics,
       });
       this.hubs.set(feedId, hub);
@@ -208,28 +249,25 @@ export class WsGateway {
   }
 
   private leave(feedId: string, member: HubMember): void {
-    const hub = this.hubs.get(feedId);
-    if (hub === undefined) return;
-    hub.remove(member);
-    this.closeHubIfEmpty(hub);
+    this.hubs.get(feedId)?.remove(member);
   }
 
-  /** A feed with no local readers is unsubscribed from the broker. */
-  private closeHubIfEmpty(hub: FeedHub): void {
+  /** A feed without local readers for the linger time is unsubscribed from the broker. */
+  private closeIdleHub(hub: FeedHub): void {
     if (hub.size > 0) return;
     if (this.hubs.get(hub.feedId) === hub) this.hubs.delete(hub.feedId);
     hub.close().catch((err: unknown) => this.options.onError(err, `closing feed ${hub.feedId}`));
   }
 
   private checkAlive(): void {
+    const now = Date.now();
     for (const s of this.sessions) {
-      if (!s.alive) {
+      if (s.heartbeat(this.options.stallTimeoutMs, now) === 'stalled') {
+        this.options.metrics.stalledReaders.inc({ transport: 'websocket' });
         s.terminate();
-        continue;
       }
-      s.alive = false;
-      s.ping();
     }
+    void this.stalls.check(now);
   }
 }
 

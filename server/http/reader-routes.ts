@@ -1,31 +1,46 @@
 import type { RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import { toEventFrame } from '../gateway/protocol';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type FeedStore } from '../store/feed-store';
+import type { EntryPage, FeedSnapshot } from '../domain/types';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type EventsSince, type FeedStore } from '../store/feed-store';
+import { SharedReads } from '../store/shared-reads';
 import { feedIdParam, intParam } from './params';
 import { exactRouter } from './router';
 
 const notFound = (id: string): AppError => new AppError('feed_not_found', `no feed "${id}"`);
 
-/** Readers' pages usually live on another origin than Liveline: let them read. */
+/**
+ * Readers' pages usually live on another origin than Liveline: let them read. With an
+ * allowlist every answer depends on the Origin header (allowed or not, present or not),
+ * so every answer says `Vary: Origin`: a cache must never hand one origin's answer to another.
+ */
 export function readerCors(allowedOrigins: readonly string[] | null): RequestHandler {
   return (req, res, next) => {
     const origin = req.get('origin');
     if (allowedOrigins === null) res.set('Access-Control-Allow-Origin', '*');
-    else if (origin !== undefined && allowedOrigins.includes(origin)) res.set({ 'Access-Control-Allow-Origin': origin, Vary: 'Origin' });
+    else {
+      res.vary('Origin');
+      if (origin !== undefined && allowedOrigins.includes(origin)) res.set('Access-Control-Allow-Origin', origin);
+    }
     next();
   };
 }
 
-/** The reader API: snapshots, older pages, and events since a cursor. No authentication. */
-export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null): Router {
+/**
+ * The reader API: snapshots, older pages, and events since a cursor. No authentication;
+ * `budget` bounds the requests one address may make.
+ */
+export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null, budget: RequestHandler): Router {
   const r = exactRouter();
-  const cors = readerCors(allowedOrigins);
+  const cors = [readerCors(allowedOrigins), budget];
+  const snapshots = new SharedReads<FeedSnapshot | null>();
+  const pages = new SharedReads<EntryPage | null>();
+  const events = new SharedReads<EventsSince | null>();
 
-  r.get('/v1/feeds/:feedId', cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId', ...cors, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
-    const snapshot = await store.snapshot(id, limit);
+    const snapshot = await snapshots.read(`${id} ${limit}`, () => store.snapshot(id, limit));
     if (snapshot === null) throw notFound(id);
     // Every change appends an event, so (epoch, seq) names this representation exactly.
     const etag = `"${snapshot.epoch}-${snapshot.seq}-${limit}"`;
@@ -37,22 +52,22 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     res.json(snapshot);
   });
 
-  r.get('/v1/feeds/:feedId/entries', cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId/entries', ...cors, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
     const before = req.query.before;
     if (before !== undefined && typeof before !== 'string') throw new AppError('invalid_cursor', '"before" must be a cursor from nextBefore');
-    const page = await store.listEntries(id, before ?? null, limit);
+    const page = await pages.read(`${id} ${before ?? ''} ${limit}`, () => store.listEntries(id, before ?? null, limit));
     if (page === null) throw notFound(id);
     res.json(page);
   });
 
-  r.get('/v1/feeds/:feedId/events', cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId/events', ...cors, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const since = intParam(req.query.since, 'since', null, 0, Number.MAX_SAFE_INTEGER);
     const epoch = req.query.epoch;
     if (epoch !== undefined && typeof epoch !== 'string') throw new AppError('invalid_cursor', '"epoch" must be a string');
-    const result = await store.eventsSince(id, since, epoch);
+    const result = await events.read(`${id} ${since} ${epoch ?? ''}`, () => store.eventsSince(id, since, epoch));
     if (result === null) throw notFound(id);
     if (result.kind === 'reset') {
       throw new AppError('reset', 'this cursor is outside the retained history: reload the snapshot', {

@@ -1,7 +1,6 @@
-import type { Router } from 'express';
+import type { RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import type { WsGateway } from '../gateway/ws-gateway';
-import type { FeedStore } from '../store/feed-store';
 import { feedIdParam, intParam } from './params';
 import { readerCors } from './reader-routes';
 import { exactRouter } from './router';
@@ -11,9 +10,9 @@ import { exactRouter } from './router';
  * WebSocket upgrades. Resumes after the `Last-Event-ID` header (what a browser's
  * EventSource sends when it reconnects) or else `?since=`; `?epoch=` guards the cursor.
  */
-export function sseRoutes(gateway: WsGateway, store: FeedStore, allowedOrigins: readonly string[] | null): Router {
+export function sseRoutes(gateway: WsGateway, allowedOrigins: readonly string[] | null, budget: RequestHandler): Router {
   const r = exactRouter();
-  r.get('/v1/feeds/:feedId/stream', readerCors(allowedOrigins), async (req, res) => {
+  r.get('/v1/feeds/:feedId/stream', readerCors(allowedOrigins), budget, async (req, res) => {
     const origin = req.get('origin');
     if (origin !== undefined && allowedOrigins !== null && !allowedOrigins.includes(origin)) {
       throw new AppError('forbidden_origin', `origin ${origin} may not read this server`);
@@ -25,7 +24,7 @@ export function sseRoutes(gateway: WsGateway, store: FeedStore, allowedOrigins: 
     const epoch = req.query.epoch;
     if (epoch !== undefined && (typeof epoch !== 'string' || epoch === '')) throw new AppError('invalid_cursor', '"epoch" must be a string');
     // A 404 (not a stream that ends at once) stops a browser's EventSource from retrying forever.
-    if ((await store.head(feed)) === null) throw new AppError('feed_not_found', `no feed "${feed}"`);
+    if (!(await gateway.feedExists(feed))) throw new AppError('feed_not_found', `no feed "${feed}"`);
     gateway.openStream(req, res, feed, since, epoch);
   });
   return r;

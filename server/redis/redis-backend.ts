@@ -71,7 +71,9 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
   }
 
   const store = new RedisStore({ redis: commands, prefix: options.prefix, historySize: options.historySize });
-  const broker = new RedisBroker({ publisher: commands, subscriber, prefix: options.prefix, onError: options.onError });
+  const broker = new RedisBroker({
+    publisher: commands, subscriber, prefix: options.prefix, onError: options.onError, onRejected: () => options.metrics?.brokerRejected.inc(),
+  });
   let closing: Promise<void> | null = null;
   let lastRepair = 0;
   return {

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import type { Broker, BrokerHandlers, BrokerSubscription } from '../broker/broker';
-import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
+import type { FeedHead } from '../store/feed-store';
+import { parseAnnouncement } from './announcement';
 import { feedIdOfChannel, feedKeys } from './keys';
 
 export interface RedisBrokerOptions {
@@ -12,12 +13,12 @@ export interface RedisBrokerOptions {
   readonly subscriber: Redis;
   readonly prefix: string;
   readonly onError: (err: unknown, context: string) => void;
+  /** Called for each message on a feed channel that is not a well-formed announcement. */
+  readonly onRejected?: () => void;
 }
 
-const EVENT_TYPES: readonly string[] = ['entry.created', 'entry.updated', 'entry.deleted', 'feed.updated'];
-
 /**
- * Redis pub/sub: one channel per feed, subscribed on this node's subscriber connection
+ * Redis pub/sub: one channel per feed, carrying announcements (see announcement.ts), subscribed on this node's subscriber connection
  * only while the node has handlers for that feed. Pub/sub is at most once; when the
  * subscriber connection drops and comes back, the broker subscribes every channel again
  * and only then calls `resync` on every handler, so whatever was published while it was
@@ -45,8 +46,8 @@ export class RedisBroker implements Broker {
     if (subscriber.status === 'ready') this.connectedBefore = true;
   }
 
-  async publish(event: FeedEvent): Promise<void> {
-    await this.options.publisher.publish(this.channel(event.feed), JSON.stringify(event));
+  async publish(feedId: string, head: FeedHead): Promise<void> {
+    await this.options.publisher.publish(this.channel(feedId), JSON.stringify({ seq: head.seq, epoch: head.epoch }));
   }
 
   async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {
@@ -145,12 +146,13 @@ export class RedisBroker implements Broker {
     const feedId = feedIdOfChannel(this.options.prefix, channel);
     const set = feedId === null ? undefined : this.handlers.get(feedId);
     if (set === undefined) return;
-    const event = parseEvent(message);
-    if (event === null) {
-      this.options.onError(new Error(`malformed event on ${channel}: ${message.slice(0, 120)}`), 'broker message');
+    const head = parseAnnouncement(message);
+    if (head === null) {
+      this.options.onRejected?.();
+      this.options.onError(new Error(`malformed announcement on ${channel}: ${message.slice(0, 120)}`), 'broker message');
       return;
     }
-    for (const h of [...set]) this.call(() => h.event(event));
+    for (const h of [...set]) this.call(() => h.announce(head));
   }
 
   private call(fn: () => void): void {
@@ -164,20 +166,6 @@ export class RedisBroker implements Broker {
   private channel(feedId: string): string {
     return feedKeys(this.options.prefix, feedId).channel;
   }
-}
-
-function parseEvent(message: string): FeedEvent | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(message);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const e = value as Record<string, unknown>;
-  const ok = typeof e.feed === 'string' && Number.isSafeInteger(e.seq) && typeof e.epoch === 'string'
-    && typeof e.type === 'string' && EVENT_TYPES.includes(e.type) && typeof e.data === 'object' && e.data !== null;
-  return ok ? (value as FeedEvent) : null;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

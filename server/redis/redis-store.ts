@@ -182,10 +182,10 @@ export class RedisStore implements FeedStore {
     });
   }
 
-  eventsSince(feedId: string, since: number, epoch?: string): Promise<EventsSince | null> {
+  eventsSince(feedId: string, since: number, epoch?: string, limit?: number): Promise<EventsSince | null> {
     return this.guard(async () => {
       const k = this.keys(feedId);
-      const reply = await EVENTS_SINCE.run(this.redis, [k.seq, k.epoch, k.events], [since]);
+      const reply = await EVENTS_SINCE.run(this.redis, [k.seq, k.epoch, k.events], [since, limit ?? 0]);
       if (reply === null) return null;
       const [seq, currentEpoch, oldest, events] = tuple(reply, 4);
       const head = { seq: num(seq), epoch: str(currentEpoch) };

@@ -64,7 +64,8 @@ else
   redis.call('ZREM', outof, id)
   redis.call('ZADD', into, order, id)
 end
-redis.call('PUBLISH', ARGV[1], event)
+-- An announcement, not the event: nodes read the event itself from the log (broker.ts).
+redis.call('PUBLISH', ARGV[1], '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. '}')
 if fingerprint ~= '' then
   redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[6] .. '}', 'EX', ARGV[11])
 end
@@ -108,9 +109,10 @@ return {redis.call('HMGET', KEYS[2], unpack(ids)), cursor}
 `, 3);
 
 /**
- * KEYS: seq, epoch, events. ARGV: since.
- * → false (no feed), or {seq, epoch, oldest seq held, {event JSON…}}; the events only when
- *   since is inside [oldest - 1, seq] (the caller decides what a cursor outside means).
+ * KEYS: seq, epoch, events. ARGV: since, limit (most events returned; 0: all).
+ * → false (no feed), or {seq, epoch, oldest seq held, {event JSON…}}; the events (the
+ *   first `limit` after since) only when since is inside [oldest - 1, seq] (the caller
+ *   decides what a cursor outside means).
  */
 export const EVENTS_SINCE = new LuaScript(`
 local epoch = redis.call('GET', KEYS[2])
@@ -122,7 +124,13 @@ local first = redis.call('XRANGE', KEYS[3], '-', '+', 'COUNT', 1)
 if #first > 0 then oldest = tonumber(string.match(first[1][1], '^(%d+)')) end
 local events = {}
 if since >= oldest - 1 and since < seq then
-  for _, item in ipairs(redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+')) do
+  local range
+  if tonumber(ARGV[2]) > 0 then
+    range = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+', 'COUNT', ARGV[2])
+  else
+    range = redis.call('XRANGE', KEYS[3], (since + 1) .. '-0', '+')
+  end
+  for _, item in ipairs(range) do
     events[#events + 1] = item[2][2]
   end
 end

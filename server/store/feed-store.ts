@@ -5,7 +5,7 @@
  * __tests__/contract/store-contract.ts checks them):
  * - Every change to a feed (entry created/updated/deleted, feed updated) appends exactly
  *   one FeedEvent with the next `seq` of that feed (1, 2, 3 … with no holes) under the
- *   feed's `epoch`, updates the state, and publishes the event to the broker — as one
+ *   feed's `epoch`, updates the state, and announces the new head on the broker — as one
  *   atomic step: no reader can observe the event before the state and log hold it, and
  *   no failure leaves the state changed without its event (or the reverse).
  * - A write that resolved is durable in the store before any reader can see its event.
@@ -79,11 +79,11 @@ export interface FeedStore {
   /** The feed's newest seq and its epoch; null when the feed does not exist. */
   head(feedId: string): Promise<FeedHead | null>;
   /**
-   * The events after `since`, oldest first, when that cursor is inside the history window
-   * (and `epoch`, when given, is the feed's); otherwise a reset. Null when the feed does
-   * not exist.
+   * The events after `since`, oldest first — at most `limit` of them when given — when that
+   * cursor is inside the history window (and `epoch`, when given, is the feed's); otherwise
+   * a reset. `head` says whether more remain. Null when the feed does not exist.
    */
-  eventsSince(feedId: string, since: number, epoch?: string): Promise<EventsSince | null>;
+  eventsSince(feedId: string, since: number, epoch?: string, limit?: number): Promise<EventsSince | null>;
 
   /** Releases connections. Idempotent. */
   close(): Promise<void>;

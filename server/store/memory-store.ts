@@ -138,14 +138,15 @@ export class MemoryStore implements FeedStore {
     return state === undefined ? null : { seq: state.seq, epoch: state.epoch };
   }
 
-  async eventsSince(feedId: string, since: number, epoch?: string): Promise<EventsSince | null> {
+  async eventsSince(feedId: string, since: number, epoch?: string, limit?: number): Promise<EventsSince | null> {
     const state = this.feeds.get(feedId);
     if (state === undefined) return null;
     const head = { seq: state.seq, epoch: state.epoch };
     const oldest = state.events[0]?.seq ?? state.seq + 1;
     const reason = classifyCursor(since, epoch, head, oldest);
     if (reason !== null) return { kind: 'reset', head, reason };
-    return { kind: 'events', head, events: state.events.slice(state.events.length - (state.seq - since)) };
+    const from = state.events.length - (state.seq - since);
+    return { kind: 'events', head, events: state.events.slice(from, limit === undefined ? undefined : from + limit) };
   }
 
   async close(): Promise<void> {

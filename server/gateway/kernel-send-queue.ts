@@ -1,0 +1,111 @@
+/**
+ * How many bytes of a TCP socket's output the peer has not acknowledged yet, as the
+ * kernel counts them (`tx_queue` in /proc/net/tcp and /proc/net/tcp6). Node shows only
+ * its own buffer; a reader that stops reading first fills the kernel's buffers, which can
+ * hold megabytes before Node's own buffer grows at all. Linux only: elsewhere the answer
+ * is null and callers fall back to Node's buffer.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Socket } from 'node:net';
+import { endianness } from 'node:os';
+
+export type SendQueueReader = (sockets: readonly Socket[]) => Promise<Map<Socket, number> | null>;
+
+/** Unacknowledged bytes per socket; a socket the kernel no longer lists is absent. Null off Linux. */
+export const kernelSendQueues: SendQueueReader = async (sockets) => {
+  const wanted = new Map<string, Socket>();
+  const files = new Set<string>();
+  for (const socket of sockets) {
+    const key = socketKey(socket);
+    if (key === null) continue;
+    wanted.set(key.id, socket);
+    files.add(key.v6 ? '/proc/net/tcp6' : '/proc/net/tcp');
+  }
+  const queues = new Map<Socket, number>();
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'latin1');
+    } catch {
+      return null; // not Linux (or /proc not mounted): the caller counts Node's buffer only
+    }
+    for (const [id, txQueue] of parseTcpTable(text)) {
+      const socket = wanted.get(id);
+      if (socket !== undefined) queues.set(socket, txQueue);
+    }
+  }
+  return queues;
+};
+
+/**
+ * The rows of a /proc/net/tcp{,6} table as [id, tx_queue]; the id is
+ * `localPort remoteAddressHex:remotePort` in the table's own spelling.
+ */
+export function parseTcpTable(text: string): Array<[string, number]> {
+  const rows: Array<[string, number]> = [];
+  for (const line of text.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx_queue:rx_queue …
+    const [, local, remote, , queues] = fields;
+    if (local === undefined || remote === undefined || queues === undefined || !local.includes(':') || local.startsWith('local')) continue;
+    const localPort = parseInt(local.slice(local.indexOf(':') + 1), 16);
+    const txQueue = parseInt(queues.slice(0, queues.indexOf(':')), 16);
+    if (Number.isNaN(localPort) || Number.isNaN(txQueue)) continue;
+    rows.push([`${localPort} ${remote.toUpperCase()}`, txQueue]);
+  }
+  return rows;
+}
+
+/** How /proc spells this socket's row id, and which table lists it. */
+export function socketKey(socket: Pick<Socket, 'localAddress' | 'localPort' | 'remoteAddress' | 'remotePort'>): { id: string; v6: boolean } | null {
+  const { localAddress, localPort, remoteAddress, remotePort } = socket;
+  if (localAddress === undefined || localPort === undefined || remoteAddress === undefined || remotePort === undefined) return null;
+  const v6 = localAddress.includes(':');
+  const hex = v6 ? ipv6Hex(remoteAddress) : ipv4Hex(remoteAddress);
+  if (hex === null) return null;
+  return { id: `${localPort} ${hex}:${remotePort.toString(16).toUpperCase().padStart(4, '0')}`, v6 };
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** The kernel prints each 32-bit word of an address as a number in host byte order. */
+function wordHex(bytes: readonly number[]): string {
+  const ordered = LITTLE_ENDIAN ? [...bytes].reverse() : bytes;
+  return ordered.map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
+}
+
+function ipv4Bytes(address: string): number[] | null {
+  const parts = address.split('.').map(Number);
+  return parts.length === 4 && parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255) ? parts : null;
+}
+
+function ipv4Hex(address: string): string | null {
+  const bytes = ipv4Bytes(address.replace(/^::ffff:/i, ''));
+  return bytes === null ? null : wordHex(bytes);
+}
+
+function ipv6Hex(address: string): string | null {
+  const bytes = ipv6Bytes(address.split('%', 1)[0] ?? address);
+  if (bytes === null) return null;
+  let out = '';
+  for (let i = 0; i < 16; i += 4) out += wordHex(bytes.slice(i, i + 4));
+  return out;
+}
+
+function ipv6Bytes(address: string): number[] | null {
+  // Node spells IPv4 clients of a dual-stack listener as ::ffff:a.b.c.d.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1] !== undefined) {
+    const v4 = ipv4Bytes(mapped[1]);
+    return v4 === null ? null : [...new Array<number>(10).fill(0), 0xff, 0xff, ...v4];
+  }
+  const halves = address.split('::');
+  if (halves.length > 2) return null;
+  const groups = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
+  const head = groups(halves[0]);
+  const rest = groups(halves[1]);
+  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
+  const all = [...head, ...new Array<number>(Math.max(0, fill)).fill(0), ...rest];
+  if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
+  return all.flatMap((g) => [g >> 8, g & 0xff]);
+}
