@@ -91,6 +91,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     framesPerSecond: config.limits.framesPerSecond,
     subscribesPerMinute: config.limits.subscribesPerMinute,
     resumeLimit: config.limits.maxResumeEvents,
+    replayEventsPerAddressPerSecond: config.limits.replayEventsPerIpPerSecond,
     stallTimeoutMs: config.limits.stallTimeoutMs,
     idleHandshakeMs: config.limits.idleHandshakeMs,
     onError,
@@ -127,7 +128,14 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const budget = readerBudget(config.limits.readerRequestsPerIpPerSecond, config.trustProxy, metrics);
   app.use(readerRoutes(store, config.allowedOrigins, budget));
   app.use(sseRoutes(gateway, config.allowedOrigins, budget));
-  app.use(editorRoutes({ store, tokens: editorTokens, rateLimiter: backend.rateLimiter, metrics }));
+  app.use(editorRoutes({
+    store,
+    tokens: editorTokens,
+    rateLimiter: backend.rateLimiter,
+    metrics,
+    authFailuresPerMinute: config.limits.authFailuresPerMinute,
+    trustProxy: config.trustProxy,
+  }));
   app.use(notFound);
   app.use(errorHandler(log));
 

@@ -30,12 +30,20 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPassword' | 'redisPrefix'> & { readonly limits: Pick<Config['limits'], 'editorWritesPerMinute'> };
+type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPassword' | 'redisPrefix'> & {
+  readonly limits: Pick<Config['limits'], 'editorWritesPerMinute' | 'maxPinnedPerFeed'>;
+};
 
+/**
+ * Without `limits` (tests that pass only `{ historySize }`): editors' writes are unlimited
+ * and the pinned cap is the store's default, DEFAULT_MAX_PINNED_PER_FEED (5) — the same as
+ * LIVELINE_MAX_PINNED_PER_FEED's default, so a store never runs without the documented rule.
+ */
 export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> & Partial<BackendConfig>, onError: (err: unknown, context: string) => void): Backend {
   const broker = new MemoryBroker((err) => onError(err, 'broker handler'));
   const store = new MemoryStore({
     historySize: config.historySize,
+    ...(config.limits !== undefined ? { maxPinnedPerFeed: config.limits.maxPinnedPerFeed } : {}),
     publish: (event) => {
       broker.publish(event.feed, { seq: event.seq, epoch: event.epoch }).catch((err: unknown) => onError(err, 'publish'));
     },
@@ -63,6 +71,7 @@ export async function createBackend(config: BackendConfig, onError: (err: unknow
     prefix: config.redisPrefix,
     historySize: config.historySize,
     editorWritesPerMinute: config.limits.editorWritesPerMinute,
+    maxPinnedPerFeed: config.limits.maxPinnedPerFeed,
     onError,
     ...(metrics !== undefined ? { metrics } : {}),
   });

@@ -62,13 +62,15 @@ export interface Limits {
   readonly framesPerSecond: number;
   /** `LIVELINE_SUBSCRIBES_PER_MINUTE`, default 120 (all at once if need be): subscribe frames per WebSocket; beyond, error frame `rate_limited` for that feed. */
   readonly subscribesPerMinute: number;
+  /** `LIVELINE_REPLAY_EVENTS_PER_IP_PER_SECOND`, default 1000 (bursts of ten times that): events resumes may replay to one address's readers; beyond, the subscribe is answered with error frame `rate_limited` (subscribe again later). */
+  readonly replayEventsPerIpPerSecond: number;
   /** `LIVELINE_MAX_RESUME_EVENTS`, default 256: events one resume may replay; a reader further behind gets `reset` (`too_far_behind`) and reloads the snapshot. Also the events each feed keeps in memory. */
   readonly maxResumeEvents: number;
   /** `LIVELINE_STALL_TIMEOUT_MS`, default 30 000: a reader whose connection drains nothing this long while data waits (or leaves our ping unanswered) is closed. */
   readonly stallTimeoutMs: number;
   /** `LIVELINE_EDITOR_WRITES_PER_MINUTE`, default 300: writes per editor token per minute (across all nodes on Redis); beyond, 429 `rate_limited`. */
   readonly editorWritesPerMinute: number;
-  /** `LIVELINE_AUTH_FAILURES_PER_MINUTE`, default 5: failed editor authentications per address per minute per node; beyond, 429 `too_many_auth_failures` for every editor request from it until the minute has passed. */
+  /** `LIVELINE_AUTH_FAILURES_PER_MINUTE`, default 5: failed editor authentications per address per minute per node (a bucket refilling at that rate); once used up, 429 `too_many_auth_failures` for every editor request from it, even with the right token, until the bucket refills. */
   readonly authFailuresPerMinute: number;
   /** `LIVELINE_MAX_PINNED_PER_FEED`, default 5: pinned entries per feed; pinning one more is refused with 409 `too_many_pinned`. */
   readonly maxPinnedPerFeed: number;
@@ -133,6 +135,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     maxSubscriptionsPerConnection: int('LIVELINE_MAX_SUBSCRIPTIONS_PER_CONNECTION', 50, 1, 10_000),
     framesPerSecond: int('LIVELINE_FRAMES_PER_SECOND', 20, 1, 100_000),
     subscribesPerMinute: int('LIVELINE_SUBSCRIBES_PER_MINUTE', 120, 1, 1_000_000),
+    replayEventsPerIpPerSecond: int('LIVELINE_REPLAY_EVENTS_PER_IP_PER_SECOND', 1000, 1, 100_000_000),
     maxResumeEvents: int('LIVELINE_MAX_RESUME_EVENTS', 256, 1, 100_000),
     stallTimeoutMs: int('LIVELINE_STALL_TIMEOUT_MS', 30_000, 300, 3_600_000),
     editorWritesPerMinute: int('LIVELINE_EDITOR_WRITES_PER_MINUTE', 300, 1, 1_000_000),

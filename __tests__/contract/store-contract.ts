@@ -4,8 +4,9 @@
  */
 import type { Broker } from '../../server/broker/broker';
 import type { FeedEvent } from '../../server/domain/types';
-import { parseNewEntry, parseNewFeed } from '../../server/domain/validate';
+import { parseEntryPatch, parseNewEntry, parseNewFeed } from '../../server/domain/validate';
 import { AppError } from '../../server/errors';
+import { DEFAULT_MAX_PINNED_PER_FEED } from '../../server/store/feed-state';
 import type { FeedHead, FeedStore } from '../../server/store/feed-store';
 
 export interface StoreUnderTest {
@@ -21,9 +22,9 @@ const ctx = { actor: 'desk' };
 const feedInput = (id: string) => parseNewFeed({ id, title: `Live: ${id}` });
 const entryInput = (headline: string, extra: Record<string, unknown> = {}) => parseNewEntry({ headline, body: `<p>${headline}</p>`, ...extra });
 
-async function rejectsWith(promise: Promise<unknown>, code: string): Promise<void> {
+async function rejectsWith(promise: Promise<unknown>, code: string, details?: Record<string, unknown>): Promise<void> {
   await expect(promise).rejects.toBeInstanceOf(AppError);
-  await expect(promise).rejects.toMatchObject({ code });
+  await expect(promise).rejects.toMatchObject({ code, ...(details !== undefined ? { details } : {}) });
 }
 
 /** Collects the heads the broker announces for a feed. */
@@ -200,6 +201,99 @@ export function describeStore(name: string, factory: StoreFactory): void {
       const b = await store.createEntry(other, entryInput('x'), ctx, idem);
       expect(b.replayed).toBe(false);
       expect(b.entry.id).not.toBe(a.entry.id);
+    });
+
+    // Stores built from a factory run with the default cap (the factories pass only historySize).
+    const CAP = DEFAULT_MAX_PINNED_PER_FEED;
+
+    it(`caps pinned entries at ${CAP} per feed; a refused pin writes nothing, announces nothing, uses no seq`, async () => {
+      const l = await listen(t.broker, feed);
+      const ids: string[] = [];
+      for (let i = 0; i < CAP; i++) {
+        const pin = i % 2 === 0; // some pinned when created, some pinned by an edit
+        const { entry } = await store.createEntry(feed, entryInput(`pinned ${i}`, { pinned: pin }), ctx);
+        if (!pin) await store.updateEntry(feed, entry.id, { pinned: true }, ctx);
+        ids.push(entry.id);
+      }
+      const { entry: loose } = await store.createEntry(feed, entryInput('not pinned'), ctx);
+      const head = await store.head(feed);
+      const full = { field: 'pinned', limit: CAP };
+
+      await rejectsWith(store.createEntry(feed, entryInput('one too many', { pinned: true }), ctx), 'too_many_pinned', full);
+      await rejectsWith(store.createEntry(feed, entryInput('one too many', { pinned: true }), ctx, { key: 'k1', fingerprint: 'f' }), 'too_many_pinned');
+      await rejectsWith(store.updateEntry(feed, loose.id, { pinned: true }, ctx), 'too_many_pinned', full);
+      await expect(store.updateEntry(feed, loose.id, { pinned: true, headline: 'x' }, ctx)).rejects.toThrow(`this feed already has ${CAP} pinned entries; unpin one first`);
+      expect(await store.head(feed)).toEqual(head);
+      const snap = await store.snapshot(feed, 10);
+      expect(snap?.entries.filter((e) => e.pinned).map((e) => e.id).sort()).toEqual([...ids].sort());
+      expect(snap?.entries.find((e) => e.id === loose.id)).toMatchObject({ pinned: false, headline: 'not pinned' });
+
+      // An entry that is already pinned may still be edited (and "pinned" again); unpinning is always allowed.
+      const seq0 = head?.seq ?? 0;
+      expect((await store.updateEntry(feed, ids[0] as string, { headline: 'corrected', pinned: true }, ctx)).seq).toBe(seq0 + 1);
+      expect((await store.updateEntry(feed, ids[1] as string, { pinned: false }, ctx)).seq).toBe(seq0 + 2);
+      expect((await store.updateEntry(feed, loose.id, { pinned: true }, ctx)).entry.pinned).toBe(true);
+      await rejectsWith(store.updateEntry(feed, ids[1] as string, { pinned: true }, ctx), 'too_many_pinned');
+      // Deleting a pinned entry frees its place too.
+      await store.deleteEntry(feed, ids[2] as string, ctx);
+      const created = await store.createEntry(feed, entryInput('pinned at last', { pinned: true }), ctx);
+      expect(created).toMatchObject({ seq: seq0 + 5, entry: { pinned: true } });
+
+      const announced = (await l.waitFor(seq0 + 5)).map((h) => h.seq);
+      expect(announced).toEqual(Array.from({ length: seq0 + 5 }, (_, i) => i + 1));
+      const logged = await store.eventsSince(feed, seq0);
+      expect(logged?.kind === 'events' && logged.events.map((e) => e.type)).toEqual(['entry.updated', 'entry.updated', 'entry.updated', 'entry.deleted', 'entry.created']);
+      await l.sub.unsubscribe();
+    });
+
+    it('replays an idempotent pinned create even when the feed is full since', async () => {
+      const idem = { key: 'pin-once', fingerprint: 'p' };
+      const first = await store.createEntry(feed, entryInput('first pin', { pinned: true }), ctx, idem);
+      for (let i = 1; i < CAP; i++) await store.createEntry(feed, entryInput(`p${i}`, { pinned: true }), ctx);
+      expect(await store.createEntry(feed, entryInput('first pin', { pinned: true }), ctx, idem)).toEqual({ ...first, replayed: true });
+      expect((await store.head(feed))?.seq).toBe(CAP);
+    });
+
+    it('never exceeds the pinned cap under concurrent pins', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 2 * CAP; i++) ids.push((await store.createEntry(feed, entryInput(`e${i}`), ctx)).entry.id);
+      const pins = await Promise.allSettled(ids.map((id) => store.updateEntry(feed, id, { pinned: true }, ctx)));
+      const refused = pins.filter((p) => p.status === 'rejected').map((p) => (p.reason as AppError).code);
+      expect(pins.filter((p) => p.status === 'fulfilled')).toHaveLength(CAP);
+      expect(refused).toEqual(Array.from({ length: CAP }, () => 'too_many_pinned'));
+      const pinnedOnly = await store.snapshot(feed, 0);
+      expect(pinnedOnly?.entries.map((e) => e.pinned)).toEqual(Array.from({ length: CAP }, () => true));
+      expect(pinnedOnly?.nextBefore).toBeNull();
+      expect(await store.listEntries(feed, null, 0)).toEqual({ entries: [], nextBefore: null });
+      expect((await store.head(feed))?.seq).toBe(3 * CAP);
+
+      const other = `${feed}-c`;
+      await store.createFeed(feedInput(other), ctx);
+      const creates = await Promise.allSettled(Array.from({ length: 2 * CAP }, (_, i) => store.createEntry(other, entryInput(`c${i}`, { pinned: true }), ctx)));
+      expect(creates.filter((p) => p.status === 'fulfilled')).toHaveLength(CAP);
+      expect((await store.snapshot(other, 1))?.entries.filter((e) => e.pinned)).toHaveLength(CAP);
+      expect((await store.head(other))?.seq).toBe(CAP);
+    });
+
+    it('refuses a patch that would leave an entry with neither headline nor visible body', async () => {
+      const { entry: titled } = await store.createEntry(feed, parseNewEntry({ headline: 'Only a headline' }), ctx);
+      const { entry: bodied } = await store.createEntry(feed, parseNewEntry({ body: '<p>Only a body</p>' }), ctx);
+      const head = await store.head(feed);
+
+      await rejectsWith(store.updateEntry(feed, titled.id, parseEntryPatch({ headline: null }), ctx), 'validation_failed', { field: 'headline' });
+      await rejectsWith(store.updateEntry(feed, titled.id, parseEntryPatch({ headline: '  ', pinned: true }), ctx), 'validation_failed', { field: 'headline' });
+      await rejectsWith(store.updateEntry(feed, bodied.id, parseEntryPatch({ body: '' }), ctx), 'validation_failed', { field: 'body' });
+      await rejectsWith(store.updateEntry(feed, bodied.id, parseEntryPatch({ body: '<p>&nbsp;</p><br>' }), ctx), 'validation_failed', { field: 'body' });
+      await rejectsWith(store.updateEntry(feed, bodied.id, parseEntryPatch({ body: '<script>alert(1)</script>' }), ctx), 'validation_failed', { field: 'body' });
+      expect(await store.head(feed)).toEqual(head);
+      const snap = await store.snapshot(feed, 10);
+      expect(snap?.entries.map((e) => [e.headline, e.body, e.pinned])).toEqual([[null, '<p>Only a body</p>', false], ['Only a headline', '', false]]);
+
+      // Swapping one for the other in the same patch is fine, and so is emptying the other one.
+      const swapped = await store.updateEntry(feed, titled.id, parseEntryPatch({ headline: null, body: '<p>Now a body</p>' }), ctx);
+      expect(swapped.entry).toMatchObject({ headline: null, body: '<p>Now a body</p>' });
+      expect((await store.updateEntry(feed, bodied.id, parseEntryPatch({ headline: 'Now titled', body: '' }), ctx)).entry).toMatchObject({ headline: 'Now titled', body: '' });
+      expect((await store.head(feed))?.seq).toBe((head?.seq ?? 0) + 2);
     });
 
     it('closes idempotently', async () => {

@@ -83,9 +83,7 @@ export function parseNewEntry(input: unknown): NewEntry {
     pinned: optional(o.pinned, (v) => bool(v, 'pinned')) ?? false,
     keyEvent: optional(o.keyEvent, (v) => bool(v, 'keyEvent')) ?? false,
   };
-  if (entry.body === '' && entry.headline === null) {
-    throw invalid('body', 'an entry needs a headline or a body with visible content');
-  }
+  requireContent(entry, 'body');
   return entry;
 }
 
@@ -99,6 +97,33 @@ export function parseEntryPatch(input: unknown): EntryPatch {
   if (o.pinned !== undefined) patch.pinned = bool(o.pinned, 'pinned');
   if (o.keyEvent !== undefined) patch.keyEvent = bool(o.keyEvent, 'keyEvent');
   return nonEmpty(patch);
+}
+
+/**
+ * Whether sanitised HTML shows the reader anything: text other than whitespace (`&nbsp;`
+ * and zero-width characters count as whitespace), or an image. `<p></p>` or `<br>` alone
+ * shows nothing. Works on sanitizeBody's output, where a `<` in text is always `&lt;`, so
+ * dropping everything between `<` and `>` leaves exactly the text.
+ */
+export function hasVisibleContent(html: string): boolean {
+  if (/<img\s[^>]*\bsrc=/i.test(html)) return true;
+  const text = html
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&(nbsp|#160|#x0*a0|#8203|#x200b|zwsp);/gi, ' ')
+    .replace(/[\u200B-\u200D\u2060\uFEFF]/g, '');
+  return /\S/.test(text);
+}
+
+/**
+ * An entry must show something: a headline or a body with visible content. Checked on a
+ * new entry and on an entry as it would be after a patch (applyEntryPatch), so no change
+ * can leave an empty entry. Throws `validation_failed` naming `field`, the one the editor
+ * sent that emptied it.
+ */
+export function requireContent(entry: { readonly headline: string | null; readonly body: string }, field: 'headline' | 'body'): void {
+  if (entry.headline === null && !hasVisibleContent(entry.body)) {
+    throw invalid(field, 'an entry needs a headline or a body with visible content');
+  }
 }
 
 /** Validates a feed id taken from a path or a body. */

@@ -8,6 +8,7 @@ import type { Metrics } from '../metrics';
 import type { RateLimiter } from '../rate-limiter';
 import type { FeedStore, IdempotencyRequest } from '../store/feed-store';
 import { actorOf, requireEditor } from './auth';
+import { AuthThrottle } from './auth-throttle';
 import { feedIdParam } from './params';
 import { exactRouter } from './router';
 
@@ -44,15 +45,20 @@ export interface EditorRoutesDeps {
   /** Writes per editor per minute (LIVELINE_EDITOR_WRITES_PER_MINUTE). */
   readonly rateLimiter: RateLimiter;
   readonly metrics: Metrics;
+  /** Failed authentications per client address per minute, per node (LIVELINE_AUTH_FAILURES_PER_MINUTE). */
+  readonly authFailuresPerMinute: number;
+  /** Take the client address from X-Forwarded-For (LIVELINE_TRUST_PROXY). */
+  readonly trustProxy: boolean;
 }
 
 /**
- * The editor API: every route needs a bearer token and counts against that editor's
- * writes per minute; every change goes through the store.
+ * The editor API: every route needs a bearer token (failed attempts are throttled per
+ * client address) and counts against that editor's writes per minute; every change goes
+ * through the store.
  */
-export function editorRoutes({ store, tokens, rateLimiter, metrics }: EditorRoutesDeps): Router {
+export function editorRoutes({ store, tokens, rateLimiter, metrics, authFailuresPerMinute, trustProxy }: EditorRoutesDeps): Router {
   const r = exactRouter();
-  const auth = requireEditor(tokens);
+  const auth = requireEditor(tokens, new AuthThrottle({ failuresPerMinute: authFailuresPerMinute, trustProxy, metrics }));
   const limit: RequestHandler = async (_req, res, next) => {
     const decision = await rateLimiter.take(actorOf(res.locals));
     if (!decision.allowed) {

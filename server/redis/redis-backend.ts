@@ -16,6 +16,8 @@ export interface RedisBackendOptions {
   readonly commandTimeoutMs?: number;
   /** How long start-up waits for Redis, ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
+  /** Pinned entries per feed (LIVELINE_MAX_PINNED_PER_FEED). Default: the store's, 5. */
+  readonly maxPinnedPerFeed?: number;
   /** Editors' writes per minute, counted in Redis across nodes. Default: unlimited. */
   readonly editorWritesPerMinute?: number;
   readonly onError: (err: unknown, context: string) => void;
@@ -70,7 +72,10 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
     throw err;
   }
 
-  const store = new RedisStore({ redis: commands, prefix: options.prefix, historySize: options.historySize });
+  const store = new RedisStore({
+    redis: commands, prefix: options.prefix, historySize: options.historySize,
+    ...(options.maxPinnedPerFeed !== undefined ? { maxPinnedPerFeed: options.maxPinnedPerFeed } : {}),
+  });
   const broker = new RedisBroker({
     publisher: commands, subscriber, prefix: options.prefix, onError: options.onError, onRejected: () => options.metrics?.brokerRejected.inc(),
   });

@@ -3,7 +3,9 @@ import { nanoid } from 'nanoid';
 import { AppError, isAppError } from '../errors';
 import type { Entry, EntryPage, Feed, FeedEvent, FeedEventType, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
-import { applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor } from '../store/feed-state';
+import {
+  applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+} from '../store/feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
 } from '../store/feed-store';
@@ -19,6 +21,12 @@ export interface RedisStoreOptions {
   readonly historySize: number;
   /** How long an editor's Idempotency-Key is remembered, s. Default 24 h. */
   readonly idempotencyTtlSeconds?: number;
+  /**
+   * Pinned entries a feed may hold (LIVELINE_MAX_PINNED_PER_FEED), enforced inside the
+   * commit script; pinning one more is refused with `too_many_pinned`. Default
+   * DEFAULT_MAX_PINNED_PER_FEED (5), as in the config.
+   */
+  readonly maxPinnedPerFeed?: number;
   readonly now?: () => Date;
 }
 
@@ -60,10 +68,12 @@ type CommitResult =
 export class RedisStore implements FeedStore {
   private readonly now: () => Date;
   private readonly ttl: number;
+  private readonly maxPinned: number;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.now = options.now ?? (() => new Date());
     this.ttl = options.idempotencyTtlSeconds ?? 24 * 60 * 60;
+    this.maxPinned = pinnedCap(options.maxPinnedPerFeed);
   }
 
   createFeed(input: NewFeed, _ctx: WriteContext): Promise<Feed> {
@@ -218,7 +228,7 @@ export class RedisStore implements FeedStore {
       [k.feed, k.seq, k.epoch, k.events, k.entries, k.timeline, k.pinned, idem === undefined ? k.feed : k.idempotency(idem.key)],
       [
         k.channel, this.options.historySize, req.op, req.entryId ?? '', req.expected ?? '', req.json, req.pinned === true ? '1' : '0',
-        head, tail, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0,
+        head, tail, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, this.maxPinned,
       ],
     );
     const [status, value] = list(reply);
@@ -235,6 +245,8 @@ export class RedisStore implements FeedStore {
         throw entryNotFound(feedId, req.entryId ?? '');
       case 'idempotency_key_reused':
         throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+      case 'too_many_pinned':
+        throw tooManyPinned(this.maxPinned);
       default:
         throw new Error(`unexpected reply from the commit script: ${JSON.stringify(reply)}`);
     }

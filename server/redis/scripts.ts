@@ -20,9 +20,15 @@ return 1
  * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency.
  * ARGV: channel, history size, op (feed|create|update|delete), entry id,
  *       expected current JSON (compare-and-set for feed/update), new JSON, pinned (1|0),
- *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s.
+ *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s,
+ *       most pinned entries per feed.
  * → {'ok', seq, epoch} | {'replayed', record} | {'feed_not_found'} | {'entry_not_found'}
- *   | {'conflict'} | {'idempotency_key_reused'}
+ *   | {'conflict'} | {'idempotency_key_reused'} | {'too_many_pinned'}
+ *
+ * The pinned cap is checked here, not by the caller: a count read before the script could
+ * be stale by the time it runs, and two editors pinning at once would both pass. Only an
+ * entry becoming pinned (a pinned create, or an update of an entry not in the pinned set)
+ * is counted against it; editing a pinned entry or unpinning one is always allowed.
  */
 export const COMMIT = new LuaScript(`
 local op, id = ARGV[3], ARGV[4]
@@ -45,6 +51,9 @@ elseif op == 'update' or op == 'delete' then
   if not entry then return {'entry_not_found'} end
   if op == 'update' and entry ~= ARGV[5] then return {'conflict'} end
   order = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
+end
+if ARGV[7] == '1' and (op == 'create' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then
+  if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[12]) then return {'too_many_pinned'} end
 end
 local seq = redis.call('INCR', KEYS[2])
 local epoch = redis.call('GET', KEYS[3])
@@ -88,7 +97,7 @@ local pinned = entries(redis.call('ZREVRANGE', KEYS[6], 0, -1))
 local page = redis.call('ZREVRANGE', KEYS[5], 0, limit, 'WITHSCORES')
 local ids, cursor = {}, false
 for i = 1, #page, 2 do
-  if #ids == limit then cursor = page[i - 1] break end
+  if #ids == limit then cursor = page[i - 1] or false break end
   ids[#ids + 1] = page[i]
 end
 return {feed, redis.call('GET', KEYS[2]), redis.call('GET', KEYS[3]), pinned, entries(ids), cursor}
@@ -101,7 +110,7 @@ local limit = tonumber(ARGV[2])
 local page = redis.call('ZREVRANGEBYSCORE', KEYS[3], '(' .. ARGV[1], '-inf', 'WITHSCORES', 'LIMIT', 0, limit + 1)
 local ids, cursor = {}, false
 for i = 1, #page, 2 do
-  if #ids == limit then cursor = page[i - 1] break end
+  if #ids == limit then cursor = page[i - 1] or false break end
   ids[#ids + 1] = page[i]
 end
 if #ids == 0 then return {{}, cursor} end

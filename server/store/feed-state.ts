@@ -4,7 +4,7 @@
  */
 import { AppError } from '../errors';
 import type { Entry, Feed } from '../domain/types';
-import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
+import { requireContent, type EntryPatch, type FeedPatch, type NewEntry, type NewFeed } from '../domain/validate';
 import type { ResetReason } from '../gateway/protocol';
 import type { FeedHead } from './feed-store';
 
@@ -40,10 +40,38 @@ export function newEntry(feedId: string, id: string, input: NewEntry, now: Date)
   return { id, feedId, ...input, publishedAt: at, updatedAt: at };
 }
 
+/**
+ * The entry after `patch`. Throws `validation_failed` when the result would show nothing
+ * (no headline and no visible body), naming the field the patch emptied: the same rule a
+ * new entry meets, applied here so both stores refuse it identically, before any write.
+ */
 export function applyEntryPatch(entry: Entry, patch: EntryPatch, now: Date): Entry {
   // Pinning and marking a key event are not corrections: only content changes move updatedAt.
   const corrected = patch.headline !== undefined || patch.body !== undefined || patch.authors !== undefined || patch.tags !== undefined;
-  return { ...entry, ...patch, updatedAt: corrected ? now.toISOString() : entry.updatedAt };
+  const next = { ...entry, ...patch, updatedAt: corrected ? now.toISOString() : entry.updatedAt };
+  if (patch.headline !== undefined || patch.body !== undefined) requireContent(next, patch.body !== undefined ? 'body' : 'headline');
+  return next;
+}
+
+/**
+ * Pinned entries per feed when a store is built without a cap (tests, tools): the same
+ * default as LIVELINE_MAX_PINNED_PER_FEED, so every store applies the documented rule.
+ */
+export const DEFAULT_MAX_PINNED_PER_FEED = 5;
+
+/** The refusal when an entry would become pinned in a feed that already holds `max` pinned entries. */
+export function tooManyPinned(max: number): AppError {
+  const message = max === 0
+    ? 'pinning is turned off on this server (at most 0 pinned entries per feed)'
+    : `this feed already has ${max} pinned ${max === 1 ? 'entry' : 'entries'}; unpin one first`;
+  return new AppError('too_many_pinned', message, { field: 'pinned', limit: max });
+}
+
+/** Validates a store's pinned cap option: a whole number from 0 up. */
+export function pinnedCap(max: number | undefined): number {
+  const cap = max ?? DEFAULT_MAX_PINNED_PER_FEED;
+  if (!Number.isSafeInteger(cap) || cap < 0) throw new RangeError(`maxPinnedPerFeed must be a whole number from 0, got ${cap}`);
+  return cap;
 }
 
 /**

@@ -14,7 +14,8 @@
  *   or ahead of the feed) gets a `reset`, never a silent gap.
  * - Writes are validated before they reach the store: inputs here are already typed,
  *   sanitised values. Failures are `AppError`s (`feed_not_found`, `entry_not_found`,
- *   `feed_exists`, `idempotency_key_reused`, `unavailable`).
+ *   `feed_exists`, `idempotency_key_reused`, `too_many_pinned`, `validation_failed` for a
+ *   patch that would empty an entry, `unavailable`); a refused write changes nothing.
  */
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
 import type { Entry, EntryPage, Feed, FeedEvent, FeedSnapshot } from '../domain/types';

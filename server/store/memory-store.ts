@@ -2,7 +2,9 @@ import { nanoid } from 'nanoid';
 import { AppError } from '../errors';
 import type { Entry, EntryPage, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
-import { applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor } from './feed-state';
+import {
+  applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+} from './feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
 } from './feed-store';
@@ -14,6 +16,11 @@ export interface MemoryStoreOptions {
   readonly publish: (event: FeedEvent) => void;
   /** How long an Idempotency-Key is remembered, in ms. Default 24 h. */
   readonly idempotencyTtlMs?: number;
+  /**
+   * Pinned entries a feed may hold (LIVELINE_MAX_PINNED_PER_FEED); pinning one more is
+   * refused with `too_many_pinned`. Default DEFAULT_MAX_PINNED_PER_FEED (5), as in the config.
+   */
+  readonly maxPinnedPerFeed?: number;
   readonly now?: () => Date;
 }
 
@@ -48,10 +55,12 @@ interface FeedState {
 export class MemoryStore implements FeedStore {
   private readonly feeds = new Map<string, FeedState>();
   private readonly ttlMs: number;
+  private readonly maxPinned: number;
   private readonly now: () => Date;
 
   constructor(private readonly options: MemoryStoreOptions) {
     this.ttlMs = options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000;
+    this.maxPinned = pinnedCap(options.maxPinnedPerFeed);
     this.now = options.now ?? (() => new Date());
   }
 
@@ -89,6 +98,7 @@ export class MemoryStore implements FeedStore {
         return { ...record.result, replayed: true };
       }
     }
+    if (input.pinned) this.checkPinnedCap(state);
     const entry = newEntry(feedId, nanoid(12), input, nowDate);
     const stored: StoredEntry = { entry, order: state.seq + 1 };
     state.timeline.push(stored);
@@ -106,7 +116,9 @@ export class MemoryStore implements FeedStore {
     const state = this.state(feedId);
     const stored = this.stored(state, entryId);
     const now = this.now();
-    stored.entry = applyEntryPatch(stored.entry, patch, now);
+    const entry = applyEntryPatch(stored.entry, patch, now);
+    if (entry.pinned && !stored.entry.pinned) this.checkPinnedCap(state);
+    stored.entry = entry;
     const seq = this.append(state, now, ctx, { type: 'entry.updated', data: stored.entry });
     return { entry: stored.entry, seq };
   }
@@ -177,6 +189,14 @@ export class MemoryStore implements FeedStore {
     if (state.events.length > this.options.historySize) state.events.splice(0, state.events.length - this.options.historySize);
     this.options.publish(event);
     return state.seq;
+  }
+
+  /** Refuses before anything changes when the feed already holds its cap of pinned entries. */
+  private checkPinnedCap(state: FeedState): void {
+    // Counted, not tracked: pinning is rare and the count can't drift from the timeline.
+    let pinned = 0;
+    for (const s of state.timeline) if (s.entry.pinned) pinned += 1;
+    if (pinned >= this.maxPinned) throw tooManyPinned(this.maxPinned);
   }
 
   private expireIdempotency(state: FeedState, nowMs: number): void {
