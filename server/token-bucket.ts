@@ -18,11 +18,11 @@ export class TokenBucket {
     this.at = now;
   }
 
-  /** Takes one token if there is one. */
-  take(now = Date.now()): boolean {
+  /** Takes `count` tokens if there are that many (one by default). */
+  take(now = Date.now(), count = 1): boolean {
     this.refill(now);
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (this.tokens < count) return false;
+    this.tokens -= count;
     return true;
   }
 
@@ -60,9 +60,10 @@ export class KeyedBuckets {
 
   constructor(private readonly rate: BucketRate) {}
 
-  take(key: string, now = Date.now()): boolean {
+  /** Takes `count` tokens from `key`'s bucket if it holds that many (one by default). */
+  take(key: string, now = Date.now(), count = 1): boolean {
     this.sweep(now);
-    return this.bucket(key, now).take(now);
+    return this.bucket(key, now).take(now, count);
   }
 
   retryAfterSeconds(key: string, now = Date.now()): number {

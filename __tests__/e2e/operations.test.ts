@@ -4,14 +4,9 @@ import type { RunningApp } from '../../server/app';
 import { BlackholeProxy } from '../helpers/blackhole-proxy';
 import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
-import { api, EDITOR_TOKEN, readyz, startTestApp } from '../helpers/test-app';
+import { api, EDITOR_TOKEN, metricValue, readyz, startTestApp } from '../helpers/test-app';
 
-/** GETs /metrics and returns the value of one sample (0 when absent). */
-async function metric(app: RunningApp, sample: string): Promise<number> {
-  const text = await (await fetch(app.metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
-}
+const metric = metricValue;
 
 
 /** The HTTP status a WebSocket upgrade is refused with (0 when it opens). */

@@ -23,8 +23,13 @@ export class TestReader {
     });
   }
 
-  static async connect(baseUrl: string, options: { origin?: string } = {}): Promise<TestReader> {
-    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, options.origin !== undefined ? { origin: options.origin } : {});
+  /** `localAddress`: connect from this loopback address (127.0.0.2 is another client as far as the server can tell). */
+  static async connect(baseUrl: string, options: { origin?: string; localAddress?: string; headers?: Record<string, string> } = {}): Promise<TestReader> {
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, {
+      ...(options.origin !== undefined ? { origin: options.origin } : {}),
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      ...(options.headers !== undefined ? { headers: options.headers } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
       ws.once('error', reject);

@@ -8,6 +8,8 @@ import Redis from 'ioredis';
 export interface RedisServerOptions {
   /** appendonly yes + appendfsync always: every acknowledged write survives a restart. */
   readonly aof?: boolean;
+  /** requirepass: clients must authenticate with this password. */
+  readonly password?: string;
 }
 
 /** A free loopback port (the kernel's pick). */
@@ -50,6 +52,7 @@ export class TestRedis {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'notice',
+      ...(this.options.password !== undefined ? ['--requirepass', this.options.password] : []),
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     child.once('exit', () => {
@@ -79,7 +82,7 @@ export class TestRedis {
 
   /** A client for the test itself (close it after use). */
   client(): Redis {
-    return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    return new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1, ...(this.options.password !== undefined ? { password: this.options.password } : {}) });
   }
 
   /** Stops the server and removes its data directory. */

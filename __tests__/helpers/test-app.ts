@@ -10,6 +10,7 @@ export const UNLIMITED = {
   LIVELINE_MAX_CONNECTIONS_PER_IP: '100000',
   LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '100000',
   LIVELINE_AUTH_FAILURES_PER_MINUTE: '100000',
+  LIVELINE_REPLAY_EVENTS_PER_IP_PER_SECOND: '100000000',
   // Tests run side by side: each node's metrics listener takes a free port.
   LIVELINE_METRICS_PORT: '0',
 } as const;
@@ -73,5 +74,26 @@ export async function readyz(app: RunningApp, status: number, timeoutMs = 10_000
     if (res.status === status) return;
     if (Date.now() > deadline) throw new Error(`/readyz stayed ${res.status}, expected ${status}`);
     await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The value of one Prometheus sample from the app's metrics listener (0 when absent). */
+export async function metricValue(app: RunningApp, sample: string): Promise<number> {
+  const text = await (await fetch(app.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  return line === undefined ? 0 : Number(line.slice(sample.length + 1));
+}
+
+/**
+ * Resolves with the sample's value once `until(value)` holds: a bounded poll, for what
+ * the server counts with no event a test can wait on (a reader it closed, a read it made).
+ */
+export async function waitForMetric(app: RunningApp, sample: string, until: (value: number) => boolean, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await metricValue(app, sample);
+    if (until(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${sample} stayed ${value}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -8,7 +8,7 @@ describe('loadConfig', () => {
       drainMs: 10_000, trustProxy: false, metricsPort: 9464, metricsHost: '127.0.0.1', logLevel: 'info',
       limits: {
         maxConnections: 20_000, maxConnectionsPerIp: 200, connectionsPerIpPerSecond: 100, readerRequestsPerIpPerSecond: 50,
-        maxSubscriptionsPerConnection: 50, framesPerSecond: 20, subscribesPerMinute: 120, maxResumeEvents: 256, stallTimeoutMs: 30_000,
+        maxSubscriptionsPerConnection: 50, framesPerSecond: 20, subscribesPerMinute: 120, replayEventsPerIpPerSecond: 1000, maxResumeEvents: 256, stallTimeoutMs: 30_000,
         editorWritesPerMinute: 300, authFailuresPerMinute: 5, maxPinnedPerFeed: 5, headersTimeoutMs: 10_000, idleHandshakeMs: 30_000,
       },
     });
@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       LIVELINE_FRAMES_PER_SECOND: '9',
       LIVELINE_SUBSCRIBES_PER_MINUTE: '10',
       LIVELINE_MAX_RESUME_EVENTS: '11',
+      LIVELINE_REPLAY_EVENTS_PER_IP_PER_SECOND: '15',
       LIVELINE_STALL_TIMEOUT_MS: '1200',
       LIVELINE_AUTH_FAILURES_PER_MINUTE: '13',
       LIVELINE_MAX_PINNED_PER_FEED: '14',
@@ -55,7 +56,7 @@ describe('loadConfig', () => {
         maxConnections: 500, connectionsPerIpPerSecond: 5, maxSubscriptionsPerConnection: 3,
         editorWritesPerMinute: 60, headersTimeoutMs: 4000, idleHandshakeMs: 1500,
         maxConnectionsPerIp: 7, readerRequestsPerIpPerSecond: 8, framesPerSecond: 9, subscribesPerMinute: 10,
-        maxResumeEvents: 11, stallTimeoutMs: 1200, authFailuresPerMinute: 13, maxPinnedPerFeed: 14,
+        maxResumeEvents: 11, replayEventsPerIpPerSecond: 15, stallTimeoutMs: 1200, authFailuresPerMinute: 13, maxPinnedPerFeed: 14,
       },
       metricsPort: 9100,
       metricsHost: '10.0.0.5',

@@ -90,6 +90,8 @@ export class FeedHub {
   private _epoch = '';
   /** Cursors at or below this can't be served: the store's history no longer reaches back. */
   private _floor = -1;
+  /** The store's history is shorter than the resume window: backfill only what readers need. */
+  private shortHistory = false;
   /** The store may hold events beyond lastSeq (an announcement, a resync, a failed read). */
   private storeAhead = false;
   /** The newest seq announced; an announcement beyond the next one means the broker lost some. */
@@ -249,17 +251,21 @@ export class FeedHub {
   /** Starts the next store read if one is needed and none is running. */
   private pump(): void {
     if (this.reading || this.state !== 'active') return;
-    let from: number | null = null;
-    let reason: StoreReadReason = 'catch_up';
+    let wanted: number | null = null;
     let headWanted = this.storeAhead && this.members.size > 0;
     for (const since of this.wants.values()) {
       if (since === null) headWanted = true;
-      else if (this.recentSince(since) === null && since > this._floor) {
-        from = Math.min(from ?? since, since);
-        reason = 'backfill';
-      }
+      else if (this.recentSince(since) === null && since > this._floor) wanted = Math.min(wanted ?? since, since);
     }
-    if (from === null && headWanted) from = this._lastSeq;
+    let from: number | null = null;
+    let reason: StoreReadReason = 'catch_up';
+    if (wanted !== null) {
+      // Fill the whole resume window at once: whatever cursors come next (a herd after a
+      // restart, or someone probing cursor by cursor), one read per hub serves them all.
+      const window = Math.max(0, this._lastSeq - this.deps.recentSize);
+      from = this.shortHistory || window <= this._floor ? wanted : Math.min(wanted, window);
+      reason = 'backfill';
+    } else if (headWanted) from = this._lastSeq;
     const waiters = this.waiters;
     this.waiters = null;
     this.wants.clear();
@@ -301,6 +307,7 @@ export class FeedHub {
       if (result.reason === 'history_expired' && from < this._lastSeq) {
         // An old cursor: only the readers behind it are affected (they will be reset).
         this._floor = Math.max(this._floor, from);
+        this.shortHistory = true;
         if (result.head.seq > this._lastSeq) this.storeAhead = true;
         return;
       }

@@ -12,11 +12,17 @@ export interface FeedAccess {
   readonly metrics: Metrics;
   /** Events one resume may replay (LIVELINE_MAX_RESUME_EVENTS); a reader further behind is reset. */
   readonly resumeLimit: number;
+  /** Resolves on this subscription's turn to work: one per loop iteration node-wide, round-robin by address. */
+  turn(address: string): Promise<void>;
+  /** Charges `events` replayed to `address`'s budget; false when it can't pay now. */
+  chargeReplay(address: string, events: number): boolean;
 }
 
 /** Where a subscription's output goes: a WebSocket session or an SSE response. */
 export interface SubscriptionSink {
   readonly transport: Transport;
+  /** The reader's address as the per-address limits count it. */
+  readonly address: string;
   /** The next event, in seq order. */
   event(d: Delivery): void;
   /** `subscribed`, `reset` or `error`. */
@@ -25,8 +31,8 @@ export interface SubscriptionSink {
   ended(sub: ReaderSubscription): void;
 }
 
-/** Rounds of waiting on the hub's reads one subscribe may take before it gives up (unavailable). */
-const MAX_ROUNDS = 5;
+/** Rounds of waiting (on the hub's reads, on a turn) one subscribe may take before it gives up (unavailable). */
+const MAX_ROUNDS = 6;
 
 type SubscriptionState = 'catching-up' | 'live' | 'ended';
 
@@ -74,6 +80,10 @@ export class ReaderSubscription implements HubMember {
 
   /** Runs the subscription up to live delivery. Never rejects: failures become error frames. */
   async start(since?: number, epoch?: string): Promise<void> {
+    // Every stretch of work below runs in a turn of its own: a thousand subscribes arriving
+    // at once are served one per loop iteration, with everyone else's traffic in between.
+    await this.access.turn(this.sink.address);
+    if (this.ended) return;
     let hub: FeedHub;
     try {
       hub = await this.access.join(this.feed, this);
@@ -88,12 +98,14 @@ export class ReaderSubscription implements HubMember {
       return;
     }
     this.cursor = since ?? hub.lastSeq;
+    let myTurn = false; // the hub may have been started for us: that took a store read
     try {
       for (let round = 0; !this.ended; round++) {
         if (round === MAX_ROUNDS) throw new Error(`feed ${this.feed}: no consistent view after ${round} rounds`);
         if (this.cursor > hub.lastSeq) {
           // Ahead of this node may just mean ahead of the broker: only the store can tell.
           await hub.refresh(this);
+          myTurn = false;
           if (this.ended) return;
           if (this.cursor > hub.lastSeq) {
             this.reset('cursor_ahead');
@@ -111,7 +123,20 @@ export class ReaderSubscription implements HubMember {
         const missed = hub.recentSince(this.cursor);
         if (missed === null) {
           await hub.backfill(this, this.cursor);
+          myTurn = false;
           continue;
+        }
+        if (missed.length > 0) {
+          if (!myTurn) {
+            // Replaying is the heavy part: wait for a turn, then look again (the hub moves on meanwhile).
+            await this.access.turn(this.sink.address);
+            myTurn = true;
+            continue;
+          }
+          if (!this.access.chargeReplay(this.sink.address, missed.length)) {
+            this.fail('rate_limited', 'this address has had too many events replayed just now; subscribe again shortly');
+            return;
+          }
         }
         for (const d of missed) this.send(d);
         if (this.flush(hub.lastSeq)) {
@@ -157,7 +182,7 @@ export class ReaderSubscription implements HubMember {
     return true;
   }
 
-  private fail(code: 'feed_not_found' | 'unavailable', message: string, err?: unknown): void {
+  private fail(code: 'feed_not_found' | 'unavailable' | 'rate_limited', message: string, err?: unknown): void {
     if (this.state === 'ended') return;
     if (err !== undefined) this.access.onError(err, `subscribe ${this.feed}`);
     this.finish();

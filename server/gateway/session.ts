@@ -48,21 +48,23 @@ export class Session {
   private droppedInARow = 0;
   /** The payload of our ping not yet answered, and when it went out. */
   private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
-  private readonly sink: SubscriptionSink = {
-    transport: 'websocket',
-    event: (d) => {
-      this.sendBytes(d.bytes);
-      this.delivered.inc();
-    },
-    frame: (f) => this.sendFrame(f),
-    ended: (sub) => {
-      if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
-      this.armIdleTimer();
-    },
-  };
+  private readonly sink: SubscriptionSink;
 
-  constructor(private readonly ws: WebSocket, private readonly deps: SessionDeps) {
+  constructor(private readonly ws: WebSocket, private readonly address: string, private readonly deps: SessionDeps) {
     this.delivered = deps.metrics.eventsDelivered.labels('websocket');
+    this.sink = {
+      transport: 'websocket',
+      address: this.address,
+      event: (d) => {
+        this.sendBytes(d.bytes);
+        this.delivered.inc();
+      },
+      frame: (f) => this.sendFrame(f),
+      ended: (sub) => {
+        if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
+        this.armIdleTimer();
+      },
+    };
     this.frameBudget = new TokenBucket({ perSecond: deps.framesPerSecond, capacity: deps.framesPerSecond * FRAME_BURST_SECONDS });
     this.subscribeBudget = new TokenBucket({ perSecond: deps.subscribesPerMinute / 60, capacity: deps.subscribesPerMinute });
     this.armIdleTimer();
@@ -85,6 +87,9 @@ export class Session {
   close(code: number, reason: string): void {
     if (this.closing) return;
     this.closing = true;
+    // Nothing more will be sent: no subscription goes on working for this reader.
+    for (const sub of this.subscriptions.values()) sub.stop();
+    this.subscriptions.clear();
     this.ws.close(code, reason);
     this.terminateTimer = setTimeout(() => this.ws.terminate(), this.deps.closeTimeoutMs);
     this.terminateTimer.unref();

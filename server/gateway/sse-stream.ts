@@ -26,10 +26,11 @@ export class SseStream {
   private closed = false;
   private readonly goneListeners: Array<() => void> = [];
 
-  constructor(private readonly res: ServerResponse, feed: string, access: FeedAccess, private readonly options: SseStreamOptions) {
+  constructor(private readonly res: ServerResponse, feed: string, address: string, access: FeedAccess, private readonly options: SseStreamOptions) {
     const delivered = options.metrics.eventsDelivered.labels('sse');
     this.subscription = new ReaderSubscription(feed, {
       transport: 'sse',
+      address,
       event: (d) => {
         this.write(d.sse);
         delivered.inc();

@@ -13,6 +13,8 @@ import type { FeedAccess } from './reader-subscription';
 import { Session } from './session';
 import { SseStream } from './sse-stream';
 import { StallWatch } from './stall-watch';
+import { Turns } from './turns';
+import { KeyedBuckets } from '../token-bucket';
 
 export const WS_PATH = '/v1/ws';
 
@@ -31,6 +33,8 @@ export interface GatewayOptions {
   readonly subscribesPerMinute: number;
   /** Events one resume may replay, and the events each feed keeps in memory. */
   readonly resumeLimit: number;
+  /** Events resumes may replay to one address per second (bursts of ten times that). */
+  readonly replayEventsPerAddressPerSecond: number;
   /**
    * A reader whose connection drains nothing for this long while data waits (SSE: Node's
    * buffer or the kernel's send queue; WebSocket: our ping unanswered) is closed, ms.
@@ -76,12 +80,21 @@ export class WsGateway {
   private readonly access: FeedAccess;
 
   constructor(private readonly options: GatewayOptions) {
+    const replayRate = options.replayEventsPerAddressPerSecond;
+    const replayBudget = new KeyedBuckets({ perSecond: replayRate, capacity: Math.max(10 * replayRate, options.resumeLimit) });
+    const turns = new Turns();
     this.access = {
       join: (feed, member) => this.join(feed, member),
       leave: (feed, member) => this.leave(feed, member),
       onError: options.onError,
       metrics: options.metrics,
       resumeLimit: options.resumeLimit,
+      turn: (address) => turns.next(address),
+      chargeReplay: (address, events) => {
+        if (replayBudget.take(address, Date.now(), events)) return true;
+        options.metrics.refused.inc({ limit: 'replay_events' });
+        return false;
+      },
     };
     this.admission = new Admission(options.admission);
     this.knownFeeds = new KnownFeeds(options.store, options.metrics);
@@ -124,7 +137,7 @@ export class WsGateway {
     if (isRefusal(admitted)) return refuse(socket, admitted.status, admitted.code, admitted.message);
     // Counted from the handshake on, whether or not it completes.
     socket.once('close', admitted.release);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, admitted.address));
   }
 
   /**
@@ -141,7 +154,7 @@ export class WsGateway {
       res.end(JSON.stringify({ error: { code: admitted.code, message: admitted.message } }));
       return;
     }
-    const stream = new SseStream(res, feed, this.access, {
+    const stream = new SseStream(res, feed, admitted.address, this.access, {
       heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       metrics: this.options.metrics,
@@ -195,12 +208,12 @@ export class WsGateway {
     return result;
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, address: string): void {
     if (this.state !== 'running') {
       ws.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
       return;
     }
-    const session = new Session(ws, {
+    const session = new Session(ws, address, {
       access: this.access,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
