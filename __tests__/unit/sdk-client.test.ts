@@ -203,6 +203,33 @@ describe('reconnecting', () => {
     expect(ws.sockets).toHaveLength(4);
   });
 
+  it('after 4429 (too many frames) reconnects with backoff, and a bare open does not reset the backoff', async () => {
+    const { client, ws, errors } = setupClient({ random: () => 0.99 });
+    client.connect();
+    ws.last().open();
+    ws.last().serverClose(4429, 'too many frames');
+    expect(client.state).toBe('connecting');
+    await jest.advanceTimersByTimeAsync(494);
+    expect(ws.sockets).toHaveLength(1);
+    await jest.advanceTimersByTimeAsync(1); // 0.99 × 500
+    expect(ws.sockets).toHaveLength(2);
+
+    ws.last().open(); // opened, but never served a subscription …
+    ws.last().serverClose(4429, 'too many frames'); // … so the window doubles
+    await jest.advanceTimersByTimeAsync(989);
+    expect(ws.sockets).toHaveLength(2);
+    await jest.advanceTimersByTimeAsync(1); // 0.99 × 1000
+    expect(ws.sockets).toHaveLength(3);
+
+    ws.last().open();
+    ws.last().serverClose(4429);
+    await jest.advanceTimersByTimeAsync(1979);
+    expect(ws.sockets).toHaveLength(3);
+    await jest.advanceTimersByTimeAsync(1); // 0.99 × 2000
+    expect(ws.sockets).toHaveLength(4);
+    expect(errors).toEqual([]); // transient: nothing to report, just reconnect
+  });
+
   it('respects custom delay bounds', async () => {
     const { client, ws } = setupClient({ random: () => 0.9, minReconnectDelayMs: 100, maxReconnectDelayMs: 150 });
     client.connect();

@@ -21,6 +21,11 @@ class FakeEventSource implements EventSourceLike {
     (this.onmessage as ((e: { data: string }) => void) | null)?.({ data: JSON.stringify(frame) });
   }
 
+  /** A message as a browser delivers it, with the origin of the stream's final URL (after redirects). */
+  pushFrom(origin: string, frame: object): void {
+    (this.onmessage as ((e: { data: string; origin: string }) => void) | null)?.({ data: JSON.stringify(frame), origin });
+  }
+
   /** What the browser does on an HTTP error: gives up on the stream. */
   fail(): void {
     this.readyState = 2;
@@ -99,6 +104,33 @@ describe('SSE fallback', () => {
     expect(ws.last().frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 11, epoch: 'e1' }]);
     expect(sub.seq).toBe(11);
     expect(FakeEventSource.all).toHaveLength(1);
+  });
+
+  it('delivers nothing from a stream answered by another origin (a redirect): reports untrusted_origin, closes, reconnects', async () => {
+    const { client, ws, errors } = setupClient({ EventSource: FakeEventSource });
+    const sub = client.subscribe('election');
+    const seqs: number[] = [];
+    sub.on('event', (e) => seqs.push(e.seq));
+    client.connect();
+    await flush();
+    await refuseUpgrades(ws, 2);
+    const es = FakeEventSource.all[0] as FakeEventSource;
+    es.pushFrom('http://localhost:8080', { type: 'subscribed', feed: 'election', seq: 10, epoch: 'e1' });
+    es.pushFrom('http://localhost:8080', created(11)); // the configured server: delivered
+    expect(seqs).toEqual([11]);
+
+    es.pushFrom('https://evil.example', created(12));
+    es.pushFrom('https://evil.example', created(13));
+    expect(seqs).toEqual([11]);
+    expect(sub.seq).toBe(11);
+    expect(errors.map((e) => [e.code, e.feed])).toEqual([['untrusted_origin', 'election']]);
+    expect(errors[0]?.message).toContain('https://evil.example');
+    expect(es.readyState).toBe(2); // closed: the browser won't reopen it
+    await flush();
+    expect(client.state).toBe('connecting'); // and the client reconnects from its cursor, with backoff
+    await jest.advanceTimersByTimeAsync(20_000);
+    ws.last().open();
+    expect(ws.last().frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 11, epoch: 'e1' }]);
   });
 
   it('closes a stream that delivered a reset, so the browser does not reopen it', async () => {

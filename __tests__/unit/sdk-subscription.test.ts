@@ -300,6 +300,43 @@ describe('delivery', () => {
     expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 10, epoch: 'e1' }]);
   });
 
+  it('on rate_limited (subscribe frames beyond the connection\'s budget): subscribes again after a growing backoff delay', async () => {
+    const { socket, sub, errors } = await live();
+    const limited = { type: 'error', code: 'rate_limited', message: 'too many subscribe frames', feed: 'election' };
+    socket.push(limited);
+    expect(errors.map((e) => [e.code, e.feed])).toEqual([['rate_limited', 'election']]);
+    expect(sub.state).toBe('subscribing');
+    await jest.advanceTimersByTimeAsync(249); // first window 500 ms × 0.5
+    expect(socket.frames()).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 10, epoch: 'e1' }]);
+
+    socket.sent.length = 0;
+    socket.push(limited); // still over budget: the window doubles
+    await jest.advanceTimersByTimeAsync(499);
+    expect(socket.frames()).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(socket.frames()).toHaveLength(1);
+
+    socket.push({ type: 'subscribed', feed: 'election', seq: 10, epoch: 'e1' }); // served: the backoff starts over
+    expect(sub.state).toBe('live');
+    socket.sent.length = 0;
+    socket.push(limited);
+    await jest.advanceTimersByTimeAsync(250);
+    expect(socket.frames()).toHaveLength(1);
+    expect(errors.map((e) => e.code)).toEqual(['rate_limited', 'rate_limited', 'rate_limited']);
+  });
+
+  it.each(['history_expired', 'too_far_behind', 'some_future_reason'])('treats every reset reason alike (%s): reload the snapshot', async (reason) => {
+    const { socket, sub, seen, http } = await live();
+    http.setHandler(() => ({ status: 200, body: snapshot(40, 'e1') }));
+    socket.push({ type: 'reset', feed: 'election', reason });
+    await flush();
+    expect(seen.log).toEqual([`reset:${reason}`, 'snapshot:reset:40']);
+    expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 40, epoch: 'e1' }]);
+    expect(sub.state).toBe('subscribing');
+  });
+
   it('unsubscribe() sends unsubscribe, stops delivery and frees the feed id', async () => {
     const { client, socket, sub, seen } = await live();
     sub.unsubscribe();

@@ -208,7 +208,8 @@ export class LiveClient extends Emitter<ClientEvents> {
    * doesn't answer, the server is simply down (a restart): stay on WebSocket.
    */
   private considerSse(): void {
-    this.fetchFn(`${this.http}/healthz`).then(
+    // Like every request of the SDK, to the configured server only: a redirect is no answer.
+    this.fetchFn(`${this.http}/healthz`, { redirect: 'manual' }).then(
       (res) => {
         // Only if WebSockets still fail: one may have opened while we asked.
         if (!res.ok || !this.sse || this.kind !== 'websocket' || this.unopened < WS_FAILURES_BEFORE_SSE) return;

@@ -9,8 +9,13 @@
  * - `closed_by_server` the server closed the socket with a 4500–4999 code; the client stops reconnecting
  * - `connect_failed`   the WebSocket could not even be constructed; retried with backoff
  * - `protocol_error`   the server sent a frame the SDK cannot read
- * - any other code     taken from a server `error` frame (`unavailable`, `invalid_field`, …;
- *                      `server_error` when the frame carried none)
+ * - `untrusted_origin` an answer did not come from the configured server: a snapshot or
+ *                      "Load older" request was redirected (the SDK follows no redirects), or
+ *                      an SSE stream was answered by another origin. Nothing of it is shown;
+ *                      retried with backoff like a failed request
+ * - any other code     taken from a server `error` frame (`unavailable`, `rate_limited`,
+ *                      `invalid_field`, …; `server_error` when the frame carried none).
+ *                      `unavailable` and `rate_limited` are retried with backoff
  */
 export class LiveError extends Error {
   /** Machine-readable code, see the list above. */

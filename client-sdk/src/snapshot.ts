@@ -1,14 +1,37 @@
 import { LiveError } from './errors';
 import type { FeedSnapshot } from './types';
 
-/** The part of `fetch` the SDK uses; the global fetch (browser, Node ≥ 18) fits it. */
+/**
+ * The part of `fetch` the SDK uses; the global fetch (browser, Node ≥ 18) fits it. `url` and
+ * `type` of the response are read when present, to refuse answers that came from elsewhere.
+ */
 export type FetchLike = (
   url: string,
-  init?: { headers?: Record<string, string> },
-) => Promise<{ readonly ok: boolean; readonly status: number; json(): Promise<unknown> }>;
+  init?: { headers?: Record<string, string>; redirect?: 'manual' },
+) => Promise<{ readonly ok: boolean; readonly status: number; readonly url?: string; readonly type?: string; json(): Promise<unknown> }>;
 
 /**
- * GET {base}/v1/feeds/{feed}. Rejects with LiveError 'feed_not_found' on 404 and
+ * GET `url` (an absolute URL on the configured server) asking for JSON, and make sure the
+ * answer is that server's: the SDK inserts HTML from it (entry bodies, the summary). So no
+ * redirect is followed (`redirect: 'manual'`: a browser doesn't even send the request
+ * elsewhere) and an answer whose `url` is on another origin (a fetch that followed one
+ * anyway) is refused too: both reject with LiveError('untrusted_origin'). A failing fetch
+ * rejects as fetch does.
+ */
+export async function getJson(fetchFn: FetchLike, url: string, feed: string): Promise<Awaited<ReturnType<FetchLike>>> {
+  const res = await fetchFn(url, { headers: { accept: 'application/json' }, redirect: 'manual' });
+  const origin = new URL(url).origin;
+  const redirected = res.type === 'opaqueredirect' || /^30[12378]$/.test(String(res.status));
+  if (redirected || (res.url && !res.url.startsWith(`${origin}/`))) {
+    const how = redirected ? 'was redirected (no redirect is followed: give the final URL)' : `was answered by ${res.url}`;
+    throw new LiveError('untrusted_origin', `GET ${url} ${how}; only ${origin} is trusted`, { feed });
+  }
+  return res;
+}
+
+/**
+ * GET {base}/v1/feeds/{feed}. Rejects with LiveError 'feed_not_found' on 404,
+ * 'untrusted_origin' if the answer doesn't come from `base` (see getJson), and
  * 'snapshot_failed' on anything else that isn't a well-formed snapshot.
  */
 export async function loadSnapshot(fetchFn: FetchLike, base: string, feed: string): Promise<FeedSnapshot> {
@@ -18,10 +41,11 @@ export async function loadSnapshot(fetchFn: FetchLike, base: string, feed: strin
   let status: number;
   let body: unknown;
   try {
-    const res = await fetchFn(url, { headers: { accept: 'application/json' } });
+    const res = await getJson(fetchFn, url, feed);
     status = res.status;
     if (res.ok) body = await res.json();
   } catch (cause) {
+    if (cause instanceof LiveError) throw cause;
     throw fail(cause instanceof Error ? cause.message : String(cause), cause);
   }
   if (status === 404) throw new LiveError('feed_not_found', `feed "${feed}" does not exist (GET ${url}: 404)`, { feed });

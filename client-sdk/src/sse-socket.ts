@@ -5,6 +5,11 @@
  * the WebSocket. Any stream error closes this "socket" (and its EventSources, so the
  * browser doesn't retry on its own): the client then reports the drop and reconnects
  * with its own backoff from each cursor, exactly as after a WebSocket drop.
+ *
+ * An EventSource follows redirects by itself, so each message's `origin` is checked: a
+ * stream answered by another origin than the configured server's is never delivered; it is
+ * reported (LiveError 'untrusted_origin' on the client) and this "socket" closes, as after a
+ * stream error.
  */
 import type { WebSocketConstructor, WebSocketLike } from './protocol';
 
@@ -19,6 +24,7 @@ export interface EventSourceLike {
 export type EventSourceConstructor = new (url: string) => EventSourceLike;
 
 export function sseSockets(http: string, ES: EventSourceConstructor): WebSocketConstructor {
+  const origin = new URL(http).origin;
   return class SseSocket implements WebSocketLike {
     readyState = 0;
     onopen: ((event: never) => void) | null = null;
@@ -47,8 +53,14 @@ export function sseSockets(http: string, ES: EventSourceConstructor): WebSocketC
       ].filter(Boolean).join('&');
       const es = new ES(`${http}/v1/feeds/${frame.feed}/stream${query ? `?${query}` : ''}`);
       this.streams.set(frame.feed, es);
-      es.onmessage = ((event: { data?: unknown }) => {
+      es.onmessage = ((event: { data?: unknown; origin?: unknown }) => {
         if (this.streams.get(frame.feed) !== es) return;
+        if (typeof event.origin === 'string' && event.origin && event.origin !== origin) {
+          // Reported through the client's error path, as a server error frame would be.
+          const message = `stream answered by ${event.origin}; only ${origin} is trusted`;
+          this.emit(this.onmessage, { data: JSON.stringify({ type: 'error', code: 'untrusted_origin', feed: frame.feed, message }) });
+          return this.close(1006);
+        }
         // The server ends the stream after a reset or an error; don't let the browser reopen it.
         if (typeof event.data === 'string' && /^\{"type":"(reset|error)"/.test(event.data)) {
           es.close();

@@ -149,8 +149,9 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       else if (frame.code === 'too_many_subscriptions' || frame.code === 'invalid_field') {
         this.close(); // refused for good on this connection: reported through the client's 'error'
       }
-      else if (frame.code === 'unavailable') {
-        // The server could not serve the subscription now: ask again after a backoff delay.
+      else if (frame.code === 'unavailable' || frame.code === 'rate_limited') {
+        // The server could not serve the subscription now (its store is down, or this
+        // connection sent subscribe frames beyond its budget): ask again after a backoff delay.
         this.setState('subscribing');
         clearTimeout(this.timer);
         this.timer = setTimeout(() => this.subscribe(), this.host.delay(this.attempt++));

@@ -1,5 +1,6 @@
 import { LiveClient, type ClientState } from '../client';
 import { endpoints } from '../protocol';
+import { getJson } from '../snapshot';
 import type { Subscription } from '../subscription';
 import type { Entry, Feed, FeedSnapshot } from '../types';
 import { excerpt, relativeTime, serverFromScript } from './format';
@@ -12,6 +13,7 @@ export interface MountOptions {
   /**
    * The Liveline server's base URL. Default: the server the <script src> of this bundle
    * points at (…/sdk/liveline.js), else the page's own origin. Also used for "Load older".
+   * Given here it is trusted (it is code); auto-mount's `data-liveline-url` is not, see allowServers().
    */
   url?: string;
   /**
@@ -49,15 +51,19 @@ const ANNOUNCE_MS = 1000;
 const RELATIVE_REFRESH_MS = 30_000;
 const ID_PREFIX = 'entry-';
 
-// Captured while this bundle's <script> runs: afterwards document.currentScript is another script or null.
+// Captured while this bundle's <script> runs: afterwards document.currentScript is another script or null
+// (and it is null in an ES module).
 const SCRIPT_SERVER =
   typeof document === 'undefined' ? '' : serverFromScript((document.currentScript as HTMLScriptElement | null)?.src);
 
+/** The server a widget uses when not told otherwise: where this bundle's <script src> came from, else the page's origin. */
+export const ownServer = (): string => SCRIPT_SERVER || location.origin;
+
 const mounted = new WeakMap<Element, WidgetHandle>();
 
-/** Whether `element` already shows a widget (auto-mount skips it). */
-export function isMounted(element: Element): boolean {
-  return mounted.has(element);
+/** The widget `element` shows, if any (auto-mount skips such elements). */
+export function widgetOf(element: Element): WidgetHandle | undefined {
+  return mounted.get(element);
 }
 
 const h = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text?: string): HTMLElementTagNameMap[K] => {
@@ -88,7 +94,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 100)) {
     throw new TypeError('Liveline.mount: pageSize must be an integer from 1 to 100');
   }
-  const url = options.url ?? (SCRIPT_SERVER || location.origin);
+  const url = options.url ?? ownServer();
   const base = endpoints(url).http;
   const client = options.client ?? new LiveClient({ url });
   const sub = client.subscribe(feedId); // throws TypeError for a bad or already subscribed feed
@@ -401,9 +407,8 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     older.textContent = L.loading;
     let text = L.loadOlder;
     try {
-      const res = await fetch(`${base}/v1/feeds/${feedId}/entries?before=${encodeURIComponent(nextBefore)}&limit=${pageSize}`, {
-        headers: { accept: 'application/json' },
-      });
+      // Like the snapshot: only an answer of `base` itself, never one a redirect led to.
+      const res = await getJson((u, init) => fetch(u, init), `${base}/v1/feeds/${feedId}/entries?before=${encodeURIComponent(nextBefore)}&limit=${pageSize}`, feedId);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const page = (await res.json()) as { entries: Entry[]; nextBefore: string | null };
       if (gen !== generation) return;
