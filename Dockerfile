@@ -19,7 +19,8 @@ RUN npm run build \
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=8080
+    PORT=8080 \
+    LIVELINE_METRICS_PORT=9464
 WORKDIR /app
 # Owned by root and read-only to the process: the server writes nothing to its own tree.
 COPY --from=build /app/package.json /app/package-lock.json ./
@@ -28,6 +29,9 @@ COPY --from=build /app/dist/ dist/
 COPY --from=build /app/client-sdk/dist/ client-sdk/dist/
 # The non-root user the node:20 images provide (uid 1000).
 USER node
+# 8080: the public port (readers, editors), behind the balancer. Prometheus /metrics
+# listens on LIVELINE_METRICS_PORT (9464), for the scraper only: deliberately not
+# EXPOSEd, so `docker run -P` never publishes it (compose lists it under "expose:").
 EXPOSE 8080
 # Ready = can deliver (Redis and pub/sub work; 503 while draining). Node's own fetch:
 # the slim image has no curl.

@@ -1,25 +1,31 @@
 #!/usr/bin/env node
 // Runs docker-compose.yml's topology with local processes, on loopback only:
-//   redis-server (AOF, fsync always, in a temp dir) ← N Liveline nodes ← HAProxy with
-//   deploy/haproxy.cfg, the very file the compose "lb" service mounts.
+//   redis-server (AOF, fsync always, password required, in a temp dir) ← N Liveline
+//   nodes ← HAProxy with deploy/haproxy.cfg, the very file the compose "lb" service mounts.
+//   Each node also has its own Prometheus /metrics port, which the balancer never reaches.
 //
 // Usage: npm run build && node scripts/topology.mjs [--nodes 2] [--port 8080]
 //   --nodes  how many Liveline nodes (1 up to the number of LIVELINE_NODE<n> servers in
 //            deploy/haproxy.cfg; servers not started point at a closed port and stay DOWN)
 //   --port   the balancer's port (0: a free one); redis and the nodes always get free ports
 // Editor tokens: LIVELINE_EDITOR_TOKENS from the environment, or one generated and printed.
-// Other LIVELINE_* variables in the environment reach the nodes too.
+// Redis password: REDIS_PASSWORD from the environment, or one generated per run; redis-server
+// reads it from a config file in the temp dir (not its command line) and the nodes get it
+// as REDIS_PASSWORD (never inside REDIS_URL). Other LIVELINE_* variables in the environment
+// reach the nodes too.
 //
 // Once the balancer answers /readyz and sees every node UP, it prints ONE JSON line on
-// stdout, {lb, monitor, nodes:[{url,pid}], redis:{url,pid}, haproxy:{pid}, token}, then
-// a summary for people. The processes' own output goes to stderr, each line prefixed
+// stdout, {lb, monitor, nodes:[{url,metricsUrl,pid}], redis:{url,pid,password},
+// haproxy:{pid}, token}, then a summary for people. A node's metricsUrl is the one its
+// start-up banner prints. Start-up fails if a node warns that Redis is used without a
+// password. The processes' own output goes to stderr, each line prefixed
 // with its name. SIGINT/SIGTERM/SIGHUP stops exactly the processes it started: the
 // nodes with SIGTERM (they drain), then haproxy, then redis (which flushes its AOF), and
 // removes the temp dir; exit 0 when everything stopped on its own. A second signal kills
 // them at once. If anything fails to start, it stops what it started and exits 1.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,6 +133,7 @@ class Proc {
   line(line) {
     this.tail = `${this.tail}${line}\n`.slice(-4000);
     process.stderr.write(`[${this.name}] ${line}\n`);
+    this.onLine?.(line);
   }
 
   /** Sends `signal`; after `timeoutMs` without an exit, SIGKILL. Resolves true when it exited by itself. */
@@ -211,6 +218,26 @@ async function serverStates(monitorUrl) {
   return states;
 }
 
+/** REDIS_PASSWORD from the environment, or a new random one; it goes into a redis.conf line. */
+function redisPassword() {
+  const configured = process.env.REDIS_PASSWORD;
+  if (configured !== undefined && configured !== '') {
+    // eslint-disable-next-line no-control-regex
+    if (/[\x00-\x1f\x7f]/.test(configured)) throw new UsageError('REDIS_PASSWORD must not contain control characters');
+    return { value: configured, generated: false };
+  }
+  return { value: randomBytes(24).toString('base64url'), generated: true };
+}
+
+/** A value for redis.conf: double-quoted, with Redis's escapes for backslash and quote. */
+function redisConfString(value) {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** What a node's start-up banner says about metrics and Redis authentication. */
+const METRICS_BANNER = /^Metrics \(Prometheus; keep this port private\): (\S+)$/;
+const NO_REDIS_PASSWORD_WARNING = 'WARNING: Redis is used without a password';
+
 function editorTokens() {
   const configured = process.env.LIVELINE_EDITOR_TOKENS?.trim();
   if (configured) {
@@ -253,7 +280,7 @@ async function main() {
     return 2;
   }
   if (opts.help) {
-    process.stdout.write('usage: node scripts/topology.mjs [--nodes N] [--port PORT]\n(runs redis-server, N Liveline nodes and haproxy with deploy/haproxy.cfg on loopback)\n');
+    process.stdout.write('usage: node scripts/topology.mjs [--nodes N] [--port PORT]\n(runs redis-server with a password, N Liveline nodes each with a private metrics port, and haproxy with deploy/haproxy.cfg, on loopback;\n REDIS_PASSWORD and LIVELINE_EDITOR_TOKENS are generated unless set)\n');
     return 0;
   }
   if (!existsSync(SERVER_ENTRY) || !existsSync(SDK_BUNDLE)) {
@@ -266,22 +293,34 @@ async function main() {
     return 2;
   }
 
+  let password;
+  try {
+    password = redisPassword();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`topology: ${err.message}\n`);
+    return 2;
+  }
   const tokens = editorTokens();
   tempDir = mkdtempSync(path.join(tmpdir(), 'liveline-topology-'));
   const basePath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
   // Debian puts haproxy in /usr/sbin, which a non-root PATH may lack.
   const PATH = basePath.split(':').includes('/usr/sbin') ? basePath : `${basePath}:/usr/sbin:/sbin`;
 
-  // Redis: AOF with fsync on every write, as in docker-compose.yml.
+  // Redis: AOF with fsync on every write and a password, as in docker-compose.yml. The
+  // password is in a config file only this user can read, so it never shows in `ps`.
   const redisPort = await freePort();
+  const redisConf = path.join(tempDir, 'redis.conf');
+  writeFileSync(redisConf, `requirepass ${redisConfString(password.value)}\n`, { mode: 0o600 });
   const redis = new Proc('redis', 'redis-server', [
+    redisConf,
     '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tempDir, '--save', '',
     '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
   ], { PATH });
   redis.kind = 'redis';
   procs.push(redis);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  await until('redis-server answers', () => redisPing(redisPort), START_TIMEOUT_MS, redis);
+  await until('redis-server answers (with the password)', () => redisPing(redisPort, password.value), START_TIMEOUT_MS, redis);
 
   // The nodes, as docker-compose.yml configures liveline-1, liveline-2 (but on loopback).
   const nodes = [];
@@ -293,18 +332,34 @@ async function main() {
       PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
+      // Metrics on a port of their own, which deploy/haproxy.cfg never points at.
       LIVELINE_METRICS_PORT: String(metricsPort),
+      LIVELINE_METRICS_HOST: '127.0.0.1',
       REDIS_URL: redisUrl,
+      REDIS_PASSWORD: password.value,
       LIVELINE_EDITOR_TOKENS: tokens.value,
       LIVELINE_TRUST_PROXY: '1',
     });
     node.kind = 'node';
     node.url = `http://127.0.0.1:${port}`;
-    node.metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    node.metricsUrl = null; // from its banner
+    node.redisWithoutPassword = false;
+    node.onLine = (line) => {
+      const metrics = METRICS_BANNER.exec(line);
+      if (metrics) node.metricsUrl = metrics[1];
+      if (line.startsWith(NO_REDIS_PASSWORD_WARNING)) node.redisWithoutPassword = true;
+    };
     procs.push(node);
     nodes.push(node);
   }
-  await Promise.all(nodes.map((n) => until(`${n.name} /readyz`, async () => (await httpStatus(`${n.url}/readyz`)) === 200, START_TIMEOUT_MS, n)));
+  await Promise.all(nodes.map((n) => until(
+    `${n.name} /readyz and its "Metrics (Prometheus…)" banner line`,
+    async () => n.metricsUrl !== null && (await httpStatus(`${n.url}/readyz`)) === 200,
+    START_TIMEOUT_MS,
+    n,
+  )));
+  const unauthenticated = nodes.filter((n) => n.redisWithoutPassword).map((n) => n.name);
+  if (unauthenticated.length > 0) throw new Error(`${unauthenticated.join(', ')} warned that Redis is used without a password, though REDIS_PASSWORD was given`);
 
   // HAProxy, foreground (-db), with deploy/haproxy.cfg filled in by the environment.
   const lbPort = opts.port === 0 ? await freePort() : opts.port;
@@ -326,8 +381,8 @@ async function main() {
   const summary = {
     lb,
     monitor,
-    nodes: nodes.map((n) => ({ url: n.url, pid: n.pid })),
-    redis: { url: redisUrl, pid: redis.pid },
+    nodes: nodes.map((n) => ({ url: n.url, metricsUrl: n.metricsUrl, pid: n.pid })),
+    redis: { url: redisUrl, pid: redis.pid, password: password.value },
     haproxy: { pid: haproxy.pid },
     token: tokens.token,
   };
@@ -336,8 +391,11 @@ async function main() {
   const lines = [
     '',
     `Liveline topology is running: ${lb} (HAProxy with deploy/haproxy.cfg, pid ${haproxy.pid})`,
-    ...nodes.map((n) => `  ${n.name}: ${n.url} (pid ${n.pid})`),
-    `  redis: ${redisUrl} (pid ${redis.pid}, AOF in ${tempDir})`,
+    ...nodes.map((n) => `  ${n.name}: ${n.url} (pid ${n.pid}); Prometheus metrics (not through the balancer): ${n.metricsUrl}`),
+    `  redis: ${redisUrl} (pid ${redis.pid}, AOF in ${tempDir}), password required`,
+    password.generated
+      ? `  redis password (generated for this run; set REDIS_PASSWORD to choose your own): REDISCLI_AUTH=${password.value} redis-cli -p ${redisPort}`
+      : `  redis password: the one in REDIS_PASSWORD (REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ${redisPort})`,
     `  balancer health and stats: ${monitor}/healthz, ${monitor}/stats`,
     tokens.generated
       ? `Editor token (generated for this run; set LIVELINE_EDITOR_TOKENS to choose your own): ${tokens.token}`
@@ -350,18 +408,24 @@ async function main() {
   return null; // keep running until a signal
 }
 
-/** PING over a raw socket: redis-server is up and answering. */
-function redisPing(port) {
+/** A Redis command in RESP (each argument a bulk string, so any byte is safe). */
+function resp(...args) {
+  return `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+}
+
+/** AUTH and PING over a raw socket: redis-server is up, and accepts the password. */
+function redisPing(port, password) {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
     socket.setTimeout(1000, () => socket.destroy());
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('connect', () => socket.write(`${resp('AUTH', password)}${resp('PING')}`));
     socket.on('data', (d) => {
       answer += d.toString();
-      if (answer.includes('\r\n')) {
+      const replies = answer.split('\r\n');
+      if (replies.length >= 3) {
         socket.end();
-        resolve(answer.startsWith('+PONG'));
+        resolve(replies[0] === '+OK' && replies[1] === '+PONG');
       }
     });
     socket.on('error', () => resolve(false));

@@ -1,23 +1,32 @@
 /**
- * The operations topology (issue 5, item 1): docker-compose.yml is validated by Debian's
- * docker-compose, deploy/haproxy.cfg by haproxy -c, and the same topology is run from
- * local processes by scripts/topology.mjs (redis-server with AOF, two nodes, HAProxy with
- * that very config file): a reader through the balancer receives what editors post
- * through it, and a node killed behind it costs the reader nothing.
+ * The operations topology (issue 5, item 1; issue 8, points 4 and 6): docker-compose.yml
+ * is validated by Debian's docker-compose, deploy/haproxy.cfg by haproxy -c, and the same
+ * topology is run from local processes by scripts/topology.mjs (redis-server with AOF and
+ * a password, two nodes each with a private metrics port, HAProxy with that very config
+ * file): a reader through the balancer receives what editors post through it, a node
+ * killed behind it costs the reader nothing, and /metrics is not reachable through the
+ * balancer under any spelling while each node serves it on its own port.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { rawHttp, redisReplies, respCommand, tcpExchange } from '../helpers/raw-tcp';
 import { range, SdkReader } from '../helpers/sdk-reader';
 
 const ROOT = join(__dirname, '..', '..');
 const PATH = `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`;
-const COMPOSE_TOKENS = 'desk:compose-check-token-0123456789';
+const COMPOSE_TOKENS = 'desk:compose-check-token-0123456789abcdef';
+const COMPOSE_REDIS_PASSWORD = 'compose-check-redis-password-0123456789';
+const COMPOSE_ENV = { LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS, REDIS_PASSWORD: COMPOSE_REDIS_PASSWORD };
+/** Prometheus text exposition, as prom-client writes it. */
+const PROMETHEUS_TEXT = /^# (?:HELP|TYPE) liveline_/m;
 
-/** The environment without any LIVELINE_* or compose settings of the person running the tests. */
+/** The environment without any LIVELINE_*, REDIS_* or compose settings of the person running the tests. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH };
-  for (const key of Object.keys(env)) if (key.startsWith('LIVELINE_') || key.startsWith('COMPOSE_') || key.startsWith('LB_')) delete env[key];
+  for (const key of Object.keys(env)) {
+    if (['LIVELINE_', 'COMPOSE_', 'LB_', 'REDIS_', 'REDISCLI_'].some((prefix) => key.startsWith(prefix))) delete env[key];
+  }
   return { ...env, ...extra };
 }
 
@@ -48,6 +57,12 @@ function composeServices(yaml: string): Map<string, string> {
   return services;
 }
 
+/** The items of a service's `key:` list (e.g. expose, command), unquoted. */
+function listOf(block: string, key: string): string[] {
+  const m = new RegExp(`^ {4}${key}:\\n((?: {4}- .*\\n)+)`, 'm').exec(block);
+  return (m?.[1] ?? '').split('\n').filter(Boolean).map((l) => l.replace(/^ {4}- /, '').replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/, '$1'));
+}
+
 /** `KEY: value` of a service's environment block, unquoted. */
 function environmentOf(block: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -64,7 +79,7 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
   let yaml: string;
 
   beforeAll(() => {
-    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], cleanEnv({ LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS }));
+    const r = run('docker-compose', ['-f', 'docker-compose.yml', 'config'], cleanEnv(COMPOSE_ENV));
     if (r.status !== 0) throw new Error(`docker-compose config refused the file:\n${r.out}`);
     yaml = r.out;
     services = composeServices(yaml);
@@ -73,21 +88,32 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
   const nodeServices = (): string[] =>
     [...services].filter(([, block]) => /^ {4}build:\n(?: {6}.*\n)* {6}dockerfile: Dockerfile\n/m.test(block)).map(([name]) => name);
 
-  it('docker-compose config accepts it, and refuses to run without LIVELINE_EDITOR_TOKENS', () => {
+  it('docker-compose config accepts it, and refuses to run without LIVELINE_EDITOR_TOKENS or REDIS_PASSWORD', () => {
     expect([...services.keys()].sort()).toEqual(['lb', 'liveline-1', 'liveline-2', 'redis']);
-    const missing = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], cleanEnv());
-    expect(missing.status).not.toBe(0);
-    expect(missing.out).toMatch(/Missing mandatory value.*set LIVELINE_EDITOR_TOKENS to name:token pairs/s);
+    const noTokens = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], cleanEnv({ REDIS_PASSWORD: COMPOSE_REDIS_PASSWORD }));
+    expect(noTokens.status).not.toBe(0);
+    expect(noTokens.out).toMatch(/Missing mandatory value.*set LIVELINE_EDITOR_TOKENS to name:token pairs, tokens of 32\+ characters/s);
+    for (const password of [undefined, '']) {
+      const noPassword = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], cleanEnv({ LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS, ...(password === undefined ? {} : { REDIS_PASSWORD: password }) }));
+      expect(noPassword.status).not.toBe(0);
+      expect(noPassword.out).toMatch(/Missing mandatory value.*set REDIS_PASSWORD to the password Redis requires/s);
+    }
   });
 
-  it('declares Redis with AOF (fsync always) on a named volume, with a healthcheck', () => {
+  it('declares Redis with AOF (fsync always) on a named volume, requiring REDIS_PASSWORD, with a healthcheck that authenticates', () => {
     const redis = services.get('redis') ?? '';
     expect(redis).toMatch(/image: redis:7/);
     expect(redis).toMatch(/- --appendonly\n\s+- "?yes"?\n/);
     expect(redis).toMatch(/- --appendfsync\n\s+- always\n/);
     expect(redis).toMatch(/volumes:\n\s+- redis-data:\/data/);
     expect(yaml).toMatch(/^volumes:\n {2}redis-data:/m);
-    expect(redis).toMatch(/healthcheck:\n(?:.*\n)*?\s+- redis-cli\n\s+- ping/);
+    const command = listOf(redis, 'command');
+    expect(command[0]).toBe('redis-server');
+    expect(command[command.indexOf('--requirepass') + 1]).toBe(COMPOSE_REDIS_PASSWORD);
+    // redis-cli takes the password from REDISCLI_AUTH, and exits 0 even on NOAUTH: only PONG counts.
+    expect(environmentOf(redis)).toEqual({ REDISCLI_AUTH: COMPOSE_REDIS_PASSWORD });
+    expect(redis).toMatch(/healthcheck:\n(?:.*\n)*?\s+- redis-cli ping \| grep -qx PONG\n/);
+    expect(redis).not.toMatch(/^ {4}ports:/m);
   });
 
   it('declares at least two Liveline nodes built from the Dockerfile, on that Redis, unpublished', () => {
@@ -95,12 +121,20 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
     expect(nodes.length).toBeGreaterThanOrEqual(2);
     for (const name of nodes) {
       const block = services.get(name) ?? '';
-      expect(environmentOf(block)).toMatchObject({
+      const env = environmentOf(block);
+      expect(env).toMatchObject({
         REDIS_URL: 'redis://redis:6379',
+        REDIS_PASSWORD: COMPOSE_REDIS_PASSWORD,
         HOST: '0.0.0.0',
         LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS,
         LIVELINE_TRUST_PROXY: '1',
+        LIVELINE_METRICS_PORT: '9464',
       });
+      // The password reaches the node on its own, never inside the URL.
+      const url = new URL(env.REDIS_URL ?? '');
+      expect({ username: url.username, password: url.password }).toEqual({ username: '', password: '' });
+      // The metrics port is on the compose network for Prometheus, not published.
+      expect(listOf(block, 'expose').sort()).toEqual(['8080', '9464']);
       expect(block).toMatch(/depends_on:\n\s+redis:\n\s+condition: service_healthy/);
       expect(block).toMatch(/healthcheck:\n(?:.*\n)*?.*\/readyz/);
       // Docker's stop timeout must exceed the node's ~10 s drain window.
@@ -115,6 +149,9 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
     expect(lb).toMatch(/image: haproxy:2\.6/);
     expect(lb).toMatch(/- \S*\/deploy\/haproxy\.cfg:\/usr\/local\/etc\/haproxy\/haproxy\.cfg:ro/);
     expect(lb).toMatch(/ports:\n\s+- published: 8080\n\s+target: 8080/);
+    // The one published port in the whole file: no metrics (9464), monitor (8404) or Redis port.
+    expect([...services].filter(([, block]) => /^ {4}ports:/m.test(block)).map(([name]) => name)).toEqual(['lb']);
+    expect([...yaml.matchAll(/^\s+(?:- )?(published|target): (.+)$/gm)].map((m) => `${m[1]}=${m[2]}`)).toEqual(['published=8080', 'target=8080']);
     expect(lb).toMatch(/healthcheck:/);
     const env = environmentOf(lb);
     expect(env.LB_BIND).toBe(':8080');
@@ -163,8 +200,8 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
 interface TopologyInfo {
   lb: string;
   monitor: string;
-  nodes: Array<{ url: string; pid: number }>;
-  redis: { url: string; pid: number };
+  nodes: Array<{ url: string; metricsUrl: string; pid: number }>;
+  redis: { url: string; pid: number; password: string };
   haproxy: { pid: number };
   token: string;
 }
@@ -184,11 +221,12 @@ class Topology {
     const child = spawn(process.execPath, ['scripts/topology.mjs', ...args], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr = { text: '' };
     child.stderr?.on('data', (d: Buffer) => {
-      stderr.text = `${stderr.text}${d.toString()}`.slice(-20_000);
+      // All of it (the nodes' start-up banners included), up to a bound no run comes near.
+      if (stderr.text.length < 20_000_000) stderr.text = `${stderr.text}${d.toString()}`;
     });
     let stdout = '';
     const info = await new Promise<TopologyInfo>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`topology did not start within 30 s:\n${stderr.text}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`topology did not start within 30 s:\n${stderr.text.slice(-20_000)}`)), 30_000);
       child.stdout?.on('data', (d: Buffer) => {
         stdout += d.toString();
         const line = stdout.split('\n').find((l) => l.startsWith('{') && stdout.includes(`${l}\n`));
@@ -198,7 +236,7 @@ class Topology {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`topology exited with ${code} before it was ready:\n${stderr.text}`));
+        reject(new Error(`topology exited with ${code} before it was ready:\n${stderr.text.slice(-20_000)}`));
       });
     });
     return new Topology(child, info, stderr);
@@ -229,7 +267,7 @@ class Topology {
     for (const pid of [this.child.pid ?? -1, ...this.pids]) {
       if (alive(pid)) process.kill(pid, 'SIGKILL');
     }
-    throw new Error(`topology did not stop within ${timeoutMs} ms:\n${this.stderr.text}`);
+    throw new Error(`topology did not stop within ${timeoutMs} ms:\n${this.stderr.text.slice(-20_000)}`);
   }
 }
 
@@ -252,18 +290,34 @@ async function eventually(what: string, check: () => Promise<boolean> | boolean,
   }
 }
 
-/** Per backend server: HAProxy's status and current sessions, from the balancer's stats CSV. */
-async function lbServers(monitor: string): Promise<Record<string, { status: string; scur: number }>> {
+/** The balancer's stats CSV: one field getter per "proxy/server" row (e.g. "liveline_nodes/BACKEND"). */
+async function lbStats(monitor: string): Promise<Map<string, (column: string) => string>> {
   const csv = await (await fetch(`${monitor}/stats;csv`)).text();
   const [header, ...rows] = csv.split('\n').filter(Boolean);
   const cols = (header ?? '').replace(/^# /, '').split(',');
-  const out: Record<string, { status: string; scur: number }> = {};
+  const out = new Map<string, (column: string) => string>();
   for (const row of rows) {
     const f = row.split(',');
     const get = (c: string): string => f[cols.indexOf(c)] ?? '';
-    if (get('pxname') === 'liveline_nodes' && get('svname') !== 'BACKEND') out[get('svname')] = { status: get('status'), scur: Number(get('scur')) };
+    out.set(`${get('pxname')}/${get('svname')}`, get);
   }
   return out;
+}
+
+/** Per backend server: HAProxy's status and current sessions. */
+async function lbServers(monitor: string): Promise<Record<string, { status: string; scur: number }>> {
+  const out: Record<string, { status: string; scur: number }> = {};
+  for (const [key, get] of await lbStats(monitor)) {
+    if (get('pxname') === 'liveline_nodes' && get('svname') !== 'BACKEND') out[key.slice(key.indexOf('/') + 1)] = { status: get('status'), scur: Number(get('scur')) };
+  }
+  return out;
+}
+
+/** Requests the balancer has handed to any node so far (the backend's cumulative sessions; health checks are not counted). */
+async function forwardedToNodes(monitor: string): Promise<number> {
+  const backend = (await lbStats(monitor)).get('liveline_nodes/BACKEND');
+  if (backend === undefined) throw new Error('no liveline_nodes backend in the balancer stats');
+  return Number(backend('stot'));
 }
 
 describe('scripts/topology.mjs: the compose topology from local processes', () => {
@@ -281,6 +335,7 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
   });
 
   const info = (): TopologyInfo => (topology as Topology).info;
+  const topologyLog = (): string => (topology as Topology).log;
 
   /** POST through the balancer as an editor; 5xx and network errors are retried with the same Idempotency-Key, as README tells editors to. */
   async function post(path: string, body: unknown, idempotencyKey?: string): Promise<{ status: number; body: Record<string, unknown>; attempts: number }> {
@@ -308,7 +363,7 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
   it('prints where everything runs; the balancer sees both nodes UP and answers /readyz', async () => {
     const { lb, nodes, redis, haproxy, token } = info();
     expect(nodes).toHaveLength(2);
-    expect(token.length).toBeGreaterThanOrEqual(16);
+    expect(token.length).toBeGreaterThanOrEqual(32);
     for (const url of [lb, ...nodes.map((n) => n.url)]) expect(new URL(url).hostname).toBe('127.0.0.1');
     expect(new URL(redis.url).hostname).toBe('127.0.0.1');
     for (const pid of [haproxy.pid, redis.pid, ...nodes.map((n) => n.pid)]) expect(alive(pid)).toBe(true);
@@ -318,6 +373,102 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
     // Through the balancer, the served SDK is there too.
     expect((await fetch(`${lb}/sdk/liveline.js`)).status).toBe(200);
     expect((await fetch(`${lb}/metrics`)).status).toBe(404); // scraped from each node, not public
+  });
+
+  it('each node serves Prometheus text on its own metrics port (the one its banner prints), not on its public port', async () => {
+    const { lb, nodes } = info();
+    const publicPorts = new Set([lb, ...nodes.map((n) => n.url)].map((u) => new URL(u).port));
+    for (const [i, node] of nodes.entries()) {
+      const metrics = new URL(node.metricsUrl);
+      expect({ host: metrics.hostname, path: metrics.pathname }).toEqual({ host: '127.0.0.1', path: '/metrics' });
+      expect(publicPorts.has(metrics.port)).toBe(false);
+      expect(topologyLog()).toContain(`[node${i + 1}] Metrics (Prometheus; keep this port private): ${node.metricsUrl}\n`);
+      const res = await fetch(node.metricsUrl);
+      const text = await res.text();
+      expect({ node: node.url, status: res.status, type: res.headers.get('content-type') }).toEqual({ node: node.url, status: 200, type: expect.stringMatching(/^text\/plain/) });
+      expect(text).toMatch(PROMETHEUS_TEXT);
+      expect(text).toMatch(/^liveline_ready 1$/m);
+      // The node's public port (what the balancer forwards to) has no /metrics.
+      const direct = await fetch(`${node.url}/metrics`);
+      expect(direct.status).toBe(404);
+      expect(await direct.text()).not.toMatch(PROMETHEUS_TEXT);
+    }
+  });
+
+  it('/metrics is not reachable through the reference balancer under any spelling', async () => {
+    const { lb, monitor } = info();
+    const port = Number(new URL(lb).port);
+    const host = `127.0.0.1:${port}`;
+    // Request lines and headers exactly as written: nothing normalises the path on the way.
+    const get = (target: string): string => `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+    const requests: Array<[name: string, request: string]> = [
+      ...[
+        '/metrics', '/METRICS', '/Metrics', '/metrics/', '//metrics', '///metrics', '/./metrics', '/x/../metrics', '/v1/../metrics',
+        '/METRICS/../metrics', '/%6detrics', '/%6Detrics', '/%6D%65%74%72%69%63%73', '/metrics%2f', '/metrics;x', '/metrics?x=1',
+        '/metrics#x', '/%2fmetrics', '/%2Fmetrics', '/%5cmetrics', '/%252fmetrics', '/%256detrics', '/%2e/metrics',
+        '/x/%2e%2e/metrics', '/..%2fmetrics', '/..;/metrics', '/metrics%00', '/metrics%zz', '/metrics.', '/metrics%20',
+        '\\metrics', 'metrics',
+      ].map((target): [string, string] => [target, get(target)]),
+      ['absolute-form', `GET http://${host}/metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`],
+      ['absolute-form, another host', 'GET http://liveline-1:9464/metrics HTTP/1.1\r\nHost: liveline-1:9464\r\nConnection: close\r\n\r\n'],
+      ['HTTP/1.0 without Host', 'GET /metrics HTTP/1.0\r\n\r\n'],
+      ['lowercase method', `get /metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`],
+      ['HEAD', `HEAD /metrics HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`],
+    ];
+    const answers: Array<{ request: string; status: number | null; prometheus: boolean; forwarded: number }> = [];
+    for (const [request, bytes] of requests) {
+      const before = await forwardedToNodes(monitor);
+      const res = await rawHttp(port, bytes);
+      answers.push({ request, status: res.status, prometheus: PROMETHEUS_TEXT.test(res.raw), forwarded: (await forwardedToNodes(monitor)) - before });
+    }
+    // Each is an HTTP answer from the balancer itself (not one reached a node), 4xx, and
+    // never Prometheus text.
+    const refused = (a: (typeof answers)[number]): boolean => a.status !== null && a.status >= 400 && a.status < 500 && !a.prometheus && a.forwarded === 0;
+    expect(answers.filter((a) => !refused(a))).toEqual([]);
+    expect(answers).toHaveLength(requests.length);
+
+    // The rules are the second layer: a node's public port, asked the same things
+    // directly, has no metrics under any of these spellings either.
+    const node = new URL((info().nodes[0] as { url: string }).url);
+    const direct: Array<{ request: string; status: number | null; prometheus: boolean }> = [];
+    for (const [request, bytes] of requests) {
+      const res = await rawHttp(Number(node.port), bytes.replaceAll(host, node.host));
+      direct.push({ request, status: res.status, prometheus: PROMETHEUS_TEXT.test(res.raw) });
+    }
+    expect(direct.filter((a) => a.status === null || a.status < 400 || a.prometheus)).toEqual([]);
+
+    // On a kept-alive connection, a second request for /metrics after a forwarded one is
+    // refused the same way.
+    const pipelined = `GET /readyz HTTP/1.1\r\nHost: ${host}\r\n\r\n${get('/%6detrics')}`;
+    const both = (await tcpExchange(port, pipelined, () => false)).toString('latin1');
+    // (The second status line follows the first body directly.)
+    expect([...both.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1])).toEqual(['200', '404']);
+    expect(both).not.toMatch(PROMETHEUS_TEXT);
+  });
+
+  it('Redis in the topology requires its password; the nodes authenticate and are ready', async () => {
+    const { lb, nodes, redis } = info();
+    const port = Number(new URL(redis.url).port);
+    expect(new URL(redis.url).password).toBe(''); // the URL the nodes get carries no secret
+    expect(redis.password.length).toBeGreaterThanOrEqual(32);
+    // What anyone on the network would try, as `redis-cli -p PORT ping` would send it.
+    expect(await redisReplies(port, 'PING\r\n', 1)).toEqual([expect.stringMatching(/^-NOAUTH /)]);
+    expect(await redisReplies(port, respCommand('SET', 'll:forged', 'x'), 1)).toEqual([expect.stringMatching(/^-NOAUTH /)]);
+    expect(await redisReplies(port, `${respCommand('AUTH', 'not-the-password')}${respCommand('PING')}`, 2)).toEqual([
+      expect.stringMatching(/^-WRONGPASS /),
+      expect.stringMatching(/^-NOAUTH /),
+    ]);
+    expect(await redisReplies(port, `${respCommand('AUTH', redis.password)}${respCommand('PING')}`, 2)).toEqual(['+OK', '+PONG']);
+    // redis-server has it from a config file: its command line does not show it.
+    const cmdline = `/proc/${redis.pid}/cmdline`;
+    if (existsSync(cmdline)) expect(readFileSync(cmdline, 'utf8')).not.toContain(redis.password);
+    // Every node is ready (so it authenticated), through the balancer too.
+    for (const node of nodes) expect((await fetch(`${node.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${lb}/readyz`)).status).toBe(200);
+    const log = topologyLog();
+    for (const [i] of nodes.entries()) expect(log).toContain(`[node${i + 1}] Mode: production (Redis store and pub/sub at ${redis.url}`);
+    expect(log).not.toContain('without a password');
+    expect(log).not.toContain(redis.password);
   });
 
   it('readers through the balancer get every entry; kill -9 of the node holding them costs them nothing', async () => {
