@@ -1,5 +1,6 @@
 import { isAppError } from '../errors';
 import type { Delivery, FeedHub, HubMember } from './feed-hub';
+import type { Turn } from './turns';
 import type { Metrics, Transport } from '../metrics';
 import type { ResetReason, ServerFrame } from './protocol';
 
@@ -13,7 +14,7 @@ export interface FeedAccess {
   /** Events one resume may replay (LIVELINE_MAX_RESUME_EVENTS); a reader further behind is reset. */
   readonly resumeLimit: number;
   /** Resolves on this subscription's turn to work: one per loop iteration node-wide, round-robin by address. */
-  turn(address: string): Promise<void>;
+  turn(address: string): Promise<Turn>;
   /** Charges `events` replayed to `address`'s budget; false when it can't pay now. */
   chargeReplay(address: string, events: number): boolean;
 }
@@ -82,7 +83,7 @@ export class ReaderSubscription implements HubMember {
   async start(since?: number, epoch?: string): Promise<void> {
     // Every stretch of work below runs in a turn of its own: a thousand subscribes arriving
     // at once are served one per loop iteration, with everyone else's traffic in between.
-    await this.access.turn(this.sink.address);
+    let turn = await this.access.turn(this.sink.address);
     if (this.ended) return;
     let hub: FeedHub;
     try {
@@ -98,7 +99,7 @@ export class ReaderSubscription implements HubMember {
       return;
     }
     this.cursor = since ?? hub.lastSeq;
-    let myTurn = false; // the hub may have been started for us: that took a store read
+    let myTurn = turn.current; // false when joining waited for the hub to start (a store read)
     try {
       for (let round = 0; !this.ended; round++) {
         if (round === MAX_ROUNDS) throw new Error(`feed ${this.feed}: no consistent view after ${round} rounds`);
@@ -129,8 +130,8 @@ export class ReaderSubscription implements HubMember {
         if (missed.length > 0) {
           if (!myTurn) {
             // Replaying is the heavy part: wait for a turn, then look again (the hub moves on meanwhile).
-            await this.access.turn(this.sink.address);
-            myTurn = true;
+            turn = await this.access.turn(this.sink.address);
+            myTurn = turn.current;
             continue;
           }
           if (!this.access.chargeReplay(this.sink.address, missed.length)) {

@@ -106,14 +106,15 @@ export class Session {
   }
 
   /**
-   * One heartbeat: pings with a fresh random payload when the last ping was answered, and
-   * says `stalled` when it has waited `stallMs` or more for the answer (the reader has not
+   * One heartbeat: pings with a fresh random payload (`nonce`, this session's alone) when
+   * the last ping was answered, and says `stalled` when it has waited `stallMs` or more for
+   * the answer (the reader has not
    * read what we sent before it: it is gone, or it doesn't read).
    */
-  heartbeat(stallMs: number, now = Date.now()): 'ok' | 'stalled' {
+  heartbeat(stallMs: number, now = Date.now(), nonce: Buffer = randomBytes(8)): 'ok' | 'stalled' {
     if (this.ping !== null) return now - this.ping.at >= stallMs ? 'stalled' : 'ok';
     if (this.ws.readyState !== this.ws.OPEN) return 'ok';
-    this.ping = { nonce: randomBytes(8), at: now };
+    this.ping = { nonce, at: now };
     this.ws.ping(this.ping.nonce);
     return 'ok';
   }

@@ -6,19 +6,33 @@
  * served round-robin by key (the client's address), so one address queueing thousands of
  * tasks delays its own, not everyone else's.
  */
+export interface Turn {
+  /** True until the next turn is given: work done now still belongs to this one. */
+  readonly current: boolean;
+}
+
 export class Turns {
   private readonly queues = new Map<string, Array<() => void>>();
   private waiting = 0;
   private scheduled = false;
+  private given = 0;
 
   /** Resolves on this caller's turn; do the heavy work synchronously right after. */
-  next(key: string): Promise<void> {
-    return new Promise((resolve) => {
+  next(key: string): Promise<Turn> {
+    return new Promise<void>((resolve) => {
       const queue = this.queues.get(key);
       if (queue === undefined) this.queues.set(key, [resolve]);
       else queue.push(resolve);
       this.waiting += 1;
       this.schedule();
+    }).then(() => {
+      const mine = this.given;
+      const given = (): number => this.given;
+      return {
+        get current() {
+          return given() === mine;
+        },
+      };
     });
   }
 
@@ -47,6 +61,7 @@ export class Turns {
     const resolve = queue.shift();
     if (queue.length > 0) this.queues.set(key, queue);
     this.waiting -= 1;
+    this.given += 1;
     resolve?.();
   }
 }

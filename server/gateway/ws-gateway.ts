@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -274,8 +275,12 @@ export class WsGateway {
 
   private checkAlive(): void {
     const now = Date.now();
+    // One draw of randomness per round, eight fresh bytes for each session's ping.
+    const nonces = randomBytes(8 * this.sessions.size);
+    let i = 0;
     for (const s of this.sessions) {
-      if (s.heartbeat(this.options.stallTimeoutMs, now) === 'stalled') {
+      const nonce = nonces.subarray(8 * i, 8 * ++i);
+      if (s.heartbeat(this.options.stallTimeoutMs, now, nonce) === 'stalled') {
         this.options.metrics.stalledReaders.inc({ transport: 'websocket' });
         s.terminate();
       }
