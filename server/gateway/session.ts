@@ -108,8 +108,8 @@ export class Session {
   /**
    * One heartbeat: pings with a fresh random payload (`nonce`, this session's alone) when
    * the last ping was answered, and says `stalled` when it has waited `stallMs` or more for
-   * the answer (the reader has not
-   * read what we sent before it: it is gone, or it doesn't read).
+   * the answer (the reader has not read what we sent before it: it is gone, or it doesn't
+   * read).
    */
   heartbeat(stallMs: number, now = Date.now(), nonce: Buffer = randomBytes(8)): 'ok' | 'stalled' {
     if (this.ping !== null) return now - this.ping.at >= stallMs ? 'stalled' : 'ok';
