@@ -3,24 +3,20 @@
  * end to end: at most LIVELINE_MAX_PINNED_PER_FEED pinned entries per feed, and no edit
  * leaves an entry with neither headline nor body.
  */
-import { request } from 'node:http';
 import type { RunningApp } from '../../server/app';
 import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
-import { api, EDITOR_TOKEN, startTestApp } from '../helpers/test-app';
+import { httpFrom } from '../helpers/http-from';
+import { api, EDITOR_TOKEN, metricValue, startTestApp } from '../helpers/test-app';
 
 interface RawResponse {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
   body: unknown;
 }
 
-/**
- * One editor request from a chosen loopback source address. Node's fetch can't bind a
- * local address; http.request can, and Linux routes all of 127.0.0.0/8 to lo, so
- * 127.0.0.2 is a real second client address.
- */
-function call(app: RunningApp, options: {
+/** One editor request from a chosen loopback source address (see httpFrom). */
+async function call(app: RunningApp, options: {
   localAddress: string;
   token?: string | null;
   authorization?: string;
@@ -29,39 +25,21 @@ function call(app: RunningApp, options: {
   body?: unknown;
   headers?: Record<string, string>;
 }): Promise<RawResponse> {
-  const body = JSON.stringify(options.body ?? { title: 'Live: any' });
   const authorization = options.authorization ?? (options.token === null ? undefined : `Bearer ${options.token ?? EDITOR_TOKEN}`);
-  return new Promise((resolve, reject) => {
-    const req = request(`${app.url}${options.path ?? '/v1/feeds'}`, {
-      method: options.method ?? 'POST',
-      localAddress: options.localAddress,
-      agent: false,
-      headers: {
-        'Content-Type': 'application/json',
-        'Content-Length': Buffer.byteLength(body),
-        ...(authorization !== undefined ? { Authorization: authorization } : {}),
-        ...options.headers,
-      },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text === '' ? null : (JSON.parse(text) as unknown) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
+  const res = await httpFrom(`${app.url}${options.path ?? '/v1/feeds'}`, {
+    method: options.method ?? 'POST',
+    localAddress: options.localAddress,
+    body: JSON.stringify(options.body ?? { title: 'Live: any' }),
+    headers: {
+      'Content-Type': 'application/json',
+      ...(authorization !== undefined ? { Authorization: authorization } : {}),
+      ...options.headers,
+    },
   });
+  return { status: res.status, headers: res.headers, body: res.text === '' ? null : (JSON.parse(res.text) as unknown) };
 }
 
-/** One sample from the node's own metrics listener (0 when it has none yet). */
-async function sample(app: RunningApp, name: string): Promise<number> {
-  const text = await (await fetch(app.metricsUrl)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(name.length + 1));
-}
+const sample = metricValue;
 
 const WRONG = 'wrong-token-wrong-token-wrong-token-0000';
 const errorCode = (res: { body: unknown }): unknown => (res.body as { error?: { code?: unknown } } | null)?.error?.code;

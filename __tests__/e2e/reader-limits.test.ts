@@ -1,6 +1,6 @@
-import { request } from 'node:http';
 import WebSocket from 'ws';
 import type { RunningApp } from '../../server/app';
+import { httpFrom } from '../helpers/http-from';
 import { TestReader } from '../helpers/reader';
 import { api, metricValue, startTestApp } from '../helpers/test-app';
 
@@ -9,23 +9,14 @@ const OTHER_ADDRESS = '127.0.0.2';
 
 interface Answer {
   status: number;
-  headers: Record<string, string | string[] | undefined>;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
   body: string;
 }
 
 /** GET from a chosen local address (fetch can't bind one). */
-function get(app: RunningApp, path: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(`${app.url}${path}`, { localAddress: options.localAddress, headers: options.headers }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => {
-        body += d.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+async function get(app: RunningApp, path: string, options: { localAddress?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+  const res = await httpFrom(`${app.url}${path}`, options);
+  return { status: res.status, headers: res.headers, body: res.text };
 }
 
 /** Opens a WebSocket; resolves with the refusal (status, error code) or 0 when it opened. */
