@@ -126,7 +126,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   app.use(healthRoutes(() => readiness.ready));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   const budget = readerBudget(config.limits.readerRequestsPerIpPerSecond, config.trustProxy, metrics);
-  app.use(readerRoutes(store, config.allowedOrigins, budget));
+  app.use(readerRoutes(store, config.allowedOrigins, budget, config.limits.maxResumeEvents));
   app.use(sseRoutes(gateway, config.allowedOrigins, budget));
   app.use(editorRoutes({
     store,

@@ -13,6 +13,8 @@ export interface Metrics {
   readonly connections: Gauge<'transport'>;
   /** Active feed subscriptions of readers. */
   readonly subscriptions: Gauge<'transport'>;
+  /** Feeds this node serves (a hub each: a broker subscription and its resume window), lingering ones included. */
+  readonly feedsServed: Gauge;
   /** Changes committed through this node's API (each is one event). */
   readonly eventsPublished: Counter<'type'>;
   /** Event messages written to readers. */
@@ -53,6 +55,7 @@ export function createMetrics(): Metrics {
     registry,
     connections: new Gauge({ name: 'liveline_connections', help: 'Open reader connections', labelNames: ['transport'], registers }),
     subscriptions: new Gauge({ name: 'liveline_subscriptions', help: 'Active reader feed subscriptions', labelNames: ['transport'], registers }),
+    feedsServed: new Gauge({ name: 'liveline_feeds_served', help: 'Feeds this node holds a hub for (broker subscription and resume window)', registers }),
     eventsPublished: new Counter({ name: 'liveline_events_published_total', help: 'Changes committed through this node', labelNames: ['type'], registers }),
     eventsDelivered: new Counter({ name: 'liveline_events_delivered_total', help: 'Event messages written to readers', labelNames: ['transport'], registers }),
     publishToDeliver: new Histogram({

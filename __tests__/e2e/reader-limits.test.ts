@@ -1,8 +1,9 @@
 import WebSocket from 'ws';
 import type { RunningApp } from '../../server/app';
+import { createMemoryBackend } from '../../server/backend';
 import { httpFrom } from '../helpers/http-from';
 import { TestReader } from '../helpers/reader';
-import { api, metricValue, startTestApp } from '../helpers/test-app';
+import { api, metricValue, startTestApp, waitForMetric } from '../helpers/test-app';
 
 /** Another client, as far as the server can tell: Linux routes all of 127/8 to loopback. */
 const OTHER_ADDRESS = '127.0.0.2';
@@ -129,6 +130,37 @@ describe('reader-side budgets: no anonymous client costs more than its share', (
     expect(await metricValue(app, 'liveline_store_reads_total{reason="hub_start"}')).toBe(3);
   });
 
+  it('lets a feed go when readers leave while it is being looked up: no hub is kept for nobody', async () => {
+    // A store whose existence answers take 100 ms: readers leave while the gateway waits for them.
+    const backend = createMemoryBackend({ historySize: 100 }, (err) => {
+      throw err;
+    });
+    const slow = new Proxy(backend.store, {
+      get(target, prop, receiver) {
+        if (prop === 'head') {
+          return async (feedId: string) => {
+            await new Promise<void>((resolve) => setTimeout(resolve, 100));
+            return target.head(feedId);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    app = await startTestApp({}, { backend: { ...backend, store: slow }, gateway: { hubLingerMs: 200 } });
+    await api(app).createFeed('brief');
+    const leaving = await Promise.all(Array.from({ length: 5 }, () => reader()));
+    for (const r of leaving) r.send({ type: 'subscribe', feed: 'brief' });
+    await waitForMetric(app, 'liveline_store_reads_total{reason="exists"}', (v) => v > 0);
+    for (const r of leaving) r.ws.terminate();
+    await waitForMetric(app, 'liveline_connections{transport="websocket"}', (v) => v === 0);
+    // The lookup still finds the feed and a hub starts for the readers who were there…
+    await waitForMetric(app, 'liveline_store_reads_total{reason="hub_start"}', (v) => v === 1);
+    // …and goes after its linger, since none of them is left.
+    await waitForMetric(app, 'liveline_feeds_served', (v) => v === 0, 3000);
+    await backend.close();
+  });
+
   it('replays at most LIVELINE_MAX_RESUME_EVENTS events to one reader; further behind is a reset', async () => {
     app = await startTestApp({ LIVELINE_MAX_RESUME_EVENTS: '5' });
     const editor = api(app);
@@ -143,6 +175,57 @@ describe('reader-side budgets: no anonymous client costs more than its share', (
     expect(await metricValue(app, 'liveline_store_reads_total{reason="backfill"}')).toBe(1);
   });
 
+  it('replays at most LIVELINE_MAX_RESUME_EVENTS events over HTTP too; further behind is a 410 reset', async () => {
+    app = await startTestApp({ LIVELINE_MAX_RESUME_EVENTS: '5' });
+    const editor = api(app);
+    await editor.createFeed('http-behind');
+    for (let i = 1; i <= 10; i++) await editor.postEntry('http-behind', `e${i}`);
+    const far = await get(app, '/v1/feeds/http-behind/events?since=2');
+    expect(far.status).toBe(410);
+    expect(JSON.parse(far.body)).toMatchObject({ error: { code: 'reset', reason: 'too_far_behind', seq: 10 } });
+    const near = JSON.parse((await get(app, '/v1/feeds/http-behind/events?since=5')).body) as { events: Array<{ seq: number }> };
+    expect(near.events.map((e) => e.seq)).toEqual([6, 7, 8, 9, 10]);
+  });
+
+  it('charges a reader request by what it may return: a 100-entry page costs five 20-entry ones', async () => {
+    app = await startTestApp({ LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '5' }); // bursts of 10 units
+    await api(app).createFeed('weights');
+    expect((await get(app, '/v1/feeds/weights?limit=100')).status).toBe(200);
+    expect((await get(app, '/v1/feeds/weights?limit=100')).status).toBe(200);
+    expect((await get(app, '/v1/feeds/weights?limit=100')).status).toBe(429); // 15 units of 10
+    expect((await get(app, '/v1/feeds/weights', { localAddress: OTHER_ADDRESS })).status).toBe(200);
+  });
+
+  it('reads the store once for many cursors "ahead" of the feed, not once each', async () => {
+    app = await startTestApp({ LIVELINE_SUBSCRIBES_PER_MINUTE: '1000' });
+    const editor = api(app);
+    await editor.createFeed('ahead');
+    await editor.postEntry('ahead', 'one');
+    const r = await reader();
+    await r.subscribe('ahead');
+    const before = await metricValue(app, 'liveline_store_reads_total{reason="catch_up"}');
+    for (let i = 0; i < 90; i++) r.send({ type: 'subscribe', feed: 'ahead', since: 1_000_000 + i }); // within the frame burst
+    // Each subscribe replaces the one before; the last is told its cursor is ahead.
+    await r.next((f) => f.type === 'reset' && f.reason === 'cursor_ahead');
+    expect(await metricValue(app, 'liveline_store_reads_total{reason="catch_up"}') - before).toBeLessThanOrEqual(5);
+  });
+
+  it('closes a connection that keeps sending a little over its frame budget', async () => {
+    app = await startTestApp({ LIVELINE_FRAMES_PER_SECOND: '20' }); // bursts of 100
+    await api(app).createFeed('steady');
+    const r = await reader();
+    for (let i = 0; i < 100; i++) r.send({ type: 'unsubscribe', feed: 'steady' });
+    const pace = setInterval(() => {
+      if (r.ws.readyState === r.ws.OPEN) r.send({ type: 'unsubscribe', feed: 'steady' });
+    }, 20); // 50 a second: two and a half times the budget, never a long burst
+    try {
+      expect(await r.waitClosed()).toBe(4429);
+    } finally {
+      clearInterval(pace);
+    }
+    expect(r.pending().filter((f) => f.type === 'error' && f.code === 'rate_limited')).toHaveLength(1);
+  });
+
   it("limits readers' HTTP requests per address; another address is unaffected", async () => {
     app = await startTestApp({ LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '2' }); // bursts of 4
     await api(app).createFeed('http');
@@ -152,7 +235,7 @@ describe('reader-side budgets: no anonymous client costs more than its share', (
     expect(refused[0]?.headers['retry-after']).toMatch(/^\d+$/);
     expect(JSON.parse(refused[0]?.body ?? '{}')).toMatchObject({ error: { code: 'rate_limited' } });
     expect((await get(app, '/v1/feeds/http', { localAddress: OTHER_ADDRESS })).status).toBe(200);
-    expect((await get(app, '/v1/feeds/http/events?since=0', { localAddress: OTHER_ADDRESS })).status).toBe(200);
+    expect((await get(app, '/v1/feeds/http/events?since=0', { localAddress: '127.0.0.3' })).status).toBe(200);
     expect(await metricValue(app, 'liveline_refused_total{limit="reader_requests"}')).toBe(refused.length);
   });
 

@@ -52,6 +52,20 @@ export interface FeedHubDeps {
   readonly metrics: Metrics;
 }
 
+/** Head reads asked for by cursors ahead of the hub are at most this often, ms. */
+const MIN_HEAD_READ_GAP_MS = 100;
+
+const closedWhileStarting = (feedId: string): AppError => new AppError('unavailable', `feed ${feedId}: closed while starting; subscribe again`);
+
+/** A promise and the function that resolves it. */
+function signal(): { readonly promise: Promise<void>; resolve(): void } {
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 /** Retry delays after a failed store read, ms: doubling from the first to the last. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
@@ -101,10 +115,13 @@ export class FeedHub {
   private reading = false;
   private waiters: Waiters | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private deferTimer: NodeJS.Timeout | null = null;
+  private lastReadAt = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   /** Resolves when the hub is active; rejects with `feed_not_found` or a store/broker error. */
   readonly ready: Promise<void>;
+  private readonly closedSignal = signal();
 
   constructor(readonly feedId: string, private readonly deps: FeedHubDeps) {
     this.ready = this.start();
@@ -128,6 +145,11 @@ export class FeedHub {
 
   get size(): number {
     return this.members.size;
+  }
+
+  /** The store may hold events this hub hasn't read yet (a read is running or due). */
+  get catchingUp(): boolean {
+    return this.reading || this.storeAhead;
   }
 
   /** A closed hub delivers nothing more; joiners need a new one. */
@@ -173,14 +195,20 @@ export class FeedHub {
     return this.nextRead();
   }
 
+  /** Resolves once the hub has closed (for whatever reason). */
+  get whenClosed(): Promise<void> {
+    return this.closedSignal.promise;
+  }
+
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.closedSignal.resolve();
     this.members.clear();
     this.wants.clear();
     this.recent = [];
-    for (const timer of [this.retryTimer, this.lingerTimer]) if (timer !== null) clearTimeout(timer);
-    this.retryTimer = this.lingerTimer = null;
+    for (const timer of [this.retryTimer, this.lingerTimer, this.deferTimer]) if (timer !== null) clearTimeout(timer);
+    this.retryTimer = this.lingerTimer = this.deferTimer = null;
     this.waiters?.resolve();
     this.waiters = null;
     const sub = this.subscription;
@@ -196,7 +224,7 @@ export class FeedHub {
     });
     if (this.state === 'closed') {
       await subscription.unsubscribe();
-      return;
+      throw closedWhileStarting(this.feedId);
     }
     this.subscription = subscription;
     this.counted('hub_start');
@@ -208,7 +236,7 @@ export class FeedHub {
       await this.close();
       throw new AppError('feed_not_found', `no feed "${this.feedId}"`);
     }
-    if (this.isClosed()) return; // every member left while we read the head
+    if (this.isClosed()) throw closedWhileStarting(this.feedId); // closed while we read the head
     this._lastSeq = head.seq;
     this._epoch = head.epoch;
     this.announcedSeq = Math.max(this.announcedSeq, head.seq);
@@ -234,6 +262,7 @@ export class FeedHub {
   }
 
   private nextRead(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new AppError('unavailable', `feed ${this.feedId}: this node stopped serving it; subscribe again`));
     if (this.waiters === null) {
       let resolve: () => void = () => undefined;
       let reject: (err: unknown) => void = () => undefined;
@@ -266,35 +295,50 @@ export class FeedHub {
       from = this.shortHistory || window <= this._floor ? wanted : Math.min(wanted, window);
       reason = 'backfill';
     } else if (headWanted) from = this._lastSeq;
+    if (from === null) {
+      this.wants.clear();
+      this.waiters?.resolve(); // nothing to read for them: what they need is here
+      this.waiters = null;
+      return;
+    }
+    const wait = this.lastReadAt + MIN_HEAD_READ_GAP_MS - Date.now();
+    if (wanted === null && !this.storeAhead && wait > 0) {
+      // Only cursors "ahead" of us ask, and the store was read a moment ago: one read for all
+      // of them shortly, rather than one each (readers that really are ahead wait 100 ms more).
+      this.deferTimer ??= setTimeout(() => {
+        this.deferTimer = null;
+        this.pump();
+      }, wait);
+      this.deferTimer.unref();
+      return;
+    }
     const waiters = this.waiters;
     this.waiters = null;
     this.wants.clear();
-    if (from === null) {
-      waiters?.resolve(); // nothing to read for them: what they need is here
-      return;
-    }
+    this.lastReadAt = Date.now();
     this.storeAhead = false;
     this.reading = true;
     this.counted(reason);
     const epoch = this._epoch;
     this.deps.store.eventsSince(this.feedId, from, epoch, 2 * this.deps.recentSize).then(
       (result) => {
+        // Done before waking the waiters: they look at lastSeq and catchingUp at once.
+        this.reading = false;
         this.failures = 0;
         if (this.state === 'active' && epoch === this._epoch) this.apply(from, result);
         waiters?.resolve();
+        this.pump();
       },
       (err: unknown) => {
         // Keep what we have; readers waiting are told `unavailable` and retry, and the hub
         // asks again after a backoff even if the feed goes quiet.
+        this.reading = false;
         this.deps.onError(err, `feed ${this.feedId}: reading the store`);
         this.storeAhead = true;
         waiters?.reject(err);
         this.scheduleRetry();
       },
-    ).finally(() => {
-      this.reading = false;
-      if (this.retryTimer === null) this.pump();
-    });
+    );
   }
 
   private apply(from: number, result: Awaited<ReturnType<FeedStore['eventsSince']>>): void {

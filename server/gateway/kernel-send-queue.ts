@@ -29,7 +29,7 @@ export const kernelSendQueues: SendQueueReader = async (sockets) => {
     } catch {
       return null; // not Linux (or /proc not mounted): the caller counts Node's buffer only
     }
-    for (const [id, txQueue] of parseTcpTable(text)) {
+    for (const [id, txQueue] of parseTcpTable(text, wanted)) {
       const socket = wanted.get(id);
       if (socket !== undefined) queues.set(socket, txQueue);
     }
@@ -38,20 +38,32 @@ export const kernelSendQueues: SendQueueReader = async (sockets) => {
 };
 
 /**
- * The rows of a /proc/net/tcp{,6} table as [id, tx_queue]; the id is
- * `localPort remoteAddressHex:remotePort` in the table's own spelling.
+ * The rows of a /proc/net/tcp{,6} table as [id, tx_queue], where the id is
+ * `localPort remoteAddressHex:remotePort` in the table's own spelling; only the rows whose
+ * id `wanted` holds, when given. The table lists every socket of the host, so this is a
+ * scan by offsets (no splitting, no regular expressions), about a millisecond per few
+ * thousand rows.
  */
-export function parseTcpTable(text: string): Array<[string, number]> {
+export function parseTcpTable(text: string, wanted?: ReadonlyMap<string, unknown>): Array<[string, number]> {
   const rows: Array<[string, number]> = [];
-  for (const line of text.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    // sl local_address rem_address st tx_queue:rx_queue …
-    const [, local, remote, , queues] = fields;
-    if (local === undefined || remote === undefined || queues === undefined || !local.includes(':') || local.startsWith('local')) continue;
-    const localPort = parseInt(local.slice(local.indexOf(':') + 1), 16);
-    const txQueue = parseInt(queues.slice(0, queues.indexOf(':')), 16);
-    if (Number.isNaN(localPort) || Number.isNaN(txQueue)) continue;
-    rows.push([`${localPort} ${remote.toUpperCase()}`, txQueue]);
+  let at = text.indexOf('\n') + 1; // past the header
+  while (at > 0 && at < text.length) {
+    const end = text.indexOf('\n', at);
+    const lineEnd = end < 0 ? text.length : end;
+    // "  sl: LOCAL:PORT REMOTE:PORT ST TX:RX …" — addresses are fixed-width hex.
+    const local = text.indexOf(': ', at) + 2;
+    const localEnd = text.indexOf(' ', local);
+    const remoteEnd = text.indexOf(' ', localEnd + 1);
+    if (local > 1 && localEnd > local && remoteEnd > localEnd && remoteEnd < lineEnd) {
+      const localPort = parseInt(text.slice(text.lastIndexOf(':', localEnd) + 1, localEnd), 16);
+      const id = `${localPort} ${text.slice(localEnd + 1, remoteEnd)}`; // the kernel prints upper-case hex
+      if (wanted === undefined || wanted.has(id)) {
+        const queues = remoteEnd + 4; // past " ST "
+        const txQueue = parseInt(text.slice(queues, text.indexOf(':', queues)), 16);
+        if (!Number.isNaN(localPort) && !Number.isNaN(txQueue)) rows.push([id, txQueue]);
+      }
+    }
+    at = end < 0 ? text.length : end + 1;
   }
   return rows;
 }

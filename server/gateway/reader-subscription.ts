@@ -93,7 +93,11 @@ export class ReaderSubscription implements HubMember {
       else this.fail('unavailable', 'could not subscribe right now; try again', err);
       return;
     }
-    if (this.ended) return;
+    if (this.ended) {
+      // Stopped while joining: its leave() may have come before the hub had it. Leave again.
+      this.access.leave(this.feed, this);
+      return;
+    }
     if (epoch !== undefined && epoch !== hub.epoch) {
       this.reset('epoch_changed');
       return;
@@ -108,6 +112,7 @@ export class ReaderSubscription implements HubMember {
           await hub.refresh(this);
           myTurn = false;
           if (this.ended) return;
+          if (this.cursor > hub.lastSeq && hub.catchingUp) continue; // the store had more than one read's worth
           if (this.cursor > hub.lastSeq) {
             this.reset('cursor_ahead');
             return;

@@ -24,7 +24,7 @@ export interface SessionDeps {
 
 /** A quiet reader may send this many seconds' worth of frames at once (an SDK resubscribing to every feed after a reconnect). */
 const FRAME_BURST_SECONDS = 5;
-/** Frames dropped in a row, after the error frame, before the connection is closed with TOO_MANY_FRAMES. */
+/** Frames dropped (since the budget was last full) before the connection is closed with TOO_MANY_FRAMES. */
 const DROPPED_FRAMES_BEFORE_CLOSE = 10;
 
 /**
@@ -45,7 +45,8 @@ export class Session {
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly frameBudget: TokenBucket;
   private readonly subscribeBudget: TokenBucket;
-  private droppedInARow = 0;
+  /** Frames dropped since the budget was last full: the error frame goes with the first, the close after DROPPED_FRAMES_BEFORE_CLOSE. */
+  private dropped = 0;
   /** The payload of our ping not yet answered, and when it went out. */
   private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
   private readonly sink: SubscriptionSink;
@@ -140,17 +141,18 @@ export class Session {
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closing) return;
     // The budget is checked before any parsing: a flood costs a counter, not JSON work.
-    if (!this.frameBudget.take()) {
+    const now = Date.now();
+    if (this.dropped > 0 && this.frameBudget.full(now)) this.dropped = 0; // it calmed down: a clean slate
+    if (!this.frameBudget.take(now)) {
       this.deps.metrics.refused.inc({ limit: 'frames' });
-      this.droppedInARow += 1;
-      if (this.droppedInARow === 1) {
+      this.dropped += 1;
+      if (this.dropped === 1) {
         this.sendError('rate_limited', `more than ${this.deps.framesPerSecond} frames per second: frames are being dropped; slow down or be disconnected`);
-      } else if (this.droppedInARow > DROPPED_FRAMES_BEFORE_CLOSE) {
+      } else if (this.dropped > DROPPED_FRAMES_BEFORE_CLOSE) {
         this.close(CloseCode.TOO_MANY_FRAMES, 'too many frames; reconnect later');
       }
       return;
     }
-    this.droppedInARow = 0;
     if (isBinary) this.sendError('bad_frame', 'frames must be JSON text');
     else this.onText(data.toString());
   }

@@ -14,7 +14,9 @@ interface Watched {
  * kernel's send queue) and not one more byte reached the peer for `stallMs`. Such a
  * reader holds server memory and a connection slot for nothing; `onStall` closes it.
  * Checks run on `check()` (the gateway's heartbeat); the kernel is asked only about
- * sockets with bytes not yet known to be acknowledged.
+ * sockets with bytes not yet known to be acknowledged and no progress seen for half the
+ * timeout, so a node with healthy SSE readers reads /proc/net/tcp about once per half
+ * timeout, not at every check.
  */
 export class StallWatch {
   private readonly watched = new Set<Watched>();
@@ -44,7 +46,7 @@ export class StallWatch {
       for (const w of this.watched) {
         const dispatched = w.socket.bytesWritten - w.socket.writableLength;
         if (w.socket.writableLength === 0 && dispatched === w.acked) w.progressAt = now; // nothing waits
-        else unsure.push(w);
+        else if (now - w.progressAt >= this.stallMs / 2) unsure.push(w); // not seen draining lately: ask
       }
       if (unsure.length === 0) return;
       const queues = await this.sendQueues(unsure.map((w) => w.socket)).catch(() => null);

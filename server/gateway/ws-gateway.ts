@@ -250,6 +250,9 @@ export class WsGateway {
         metrics: this.options.metrics,
       });
       this.hubs.set(feedId, hub);
+      this.options.metrics.feedsServed.inc();
+      const started = hub;
+      void started.whenClosed.then(() => this.options.metrics.feedsServed.dec());
     }
     hub.add(member);
     try {

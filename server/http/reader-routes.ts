@@ -1,10 +1,11 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import { toEventFrame } from '../gateway/protocol';
 import type { EntryPage, FeedSnapshot } from '../domain/types';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type EventsSince, type FeedStore } from '../store/feed-store';
 import { SharedReads } from '../store/shared-reads';
 import { feedIdParam, intParam } from './params';
+import { rowsWeight, type Weight } from './reader-budget';
 import { exactRouter } from './router';
 
 const notFound = (id: string): AppError => new AppError('feed_not_found', `no feed "${id}"`);
@@ -26,18 +27,27 @@ export function readerCors(allowedOrigins: readonly string[] | null): RequestHan
   };
 }
 
+/** The `limit` a request asks for, for its weight (a bad one is refused later, by the route). */
+const requestedLimit = (req: Request): number => {
+  const n = Number(req.query.limit);
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE_SIZE ? n : DEFAULT_PAGE_SIZE;
+};
+
 /**
  * The reader API: snapshots, older pages, and events since a cursor. No authentication;
- * `budget` bounds the requests one address may make.
+ * `budget` charges each request to its address by what it may return. An events request
+ * returns at most `resumeLimit` events: a cursor further behind is told to reset, as on
+ * the WebSocket, so no request pulls a feed's whole history out of the store.
  */
-export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null, budget: RequestHandler): Router {
+export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null, budget: (weight: Weight) => RequestHandler, resumeLimit: number): Router {
   const r = exactRouter();
-  const cors = [readerCors(allowedOrigins), budget];
+  const cors = readerCors(allowedOrigins);
+  const page = [cors, budget((req) => rowsWeight(requestedLimit(req)))];
   const snapshots = new SharedReads<FeedSnapshot | null>();
   const pages = new SharedReads<EntryPage | null>();
   const events = new SharedReads<EventsSince | null>();
 
-  r.get('/v1/feeds/:feedId', ...cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId', ...page, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
     const snapshot = await snapshots.read(`${id} ${limit}`, () => store.snapshot(id, limit));
@@ -52,7 +62,7 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     res.json(snapshot);
   });
 
-  r.get('/v1/feeds/:feedId/entries', ...cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId/entries', ...page, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
     const before = req.query.before;
@@ -62,18 +72,20 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     res.json(page);
   });
 
-  r.get('/v1/feeds/:feedId/events', ...cors, async (req, res) => {
+  r.get('/v1/feeds/:feedId/events', cors, budget(() => rowsWeight(resumeLimit)), async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const since = intParam(req.query.since, 'since', null, 0, Number.MAX_SAFE_INTEGER);
     const epoch = req.query.epoch;
     if (epoch !== undefined && typeof epoch !== 'string') throw new AppError('invalid_cursor', '"epoch" must be a string');
-    const result = await events.read(`${id} ${since} ${epoch ?? ''}`, () => store.eventsSince(id, since, epoch));
+    const result = await events.read(`${id} ${since} ${epoch ?? ''}`, () => store.eventsSince(id, since, epoch, resumeLimit));
     if (result === null) throw notFound(id);
-    if (result.kind === 'reset') {
-      throw new AppError('reset', 'this cursor is outside the retained history: reload the snapshot', {
-        reason: result.reason, seq: result.head.seq, epoch: result.head.epoch,
+    const reason = result.kind === 'reset' ? result.reason : result.head.seq - since > resumeLimit ? 'too_far_behind' : null;
+    if (reason !== null) {
+      throw new AppError('reset', 'this cursor is outside what can be replayed: reload the snapshot', {
+        reason, seq: result.head.seq, epoch: result.head.epoch,
       });
     }
+    if (result.kind !== 'events') throw new TypeError('a reset was answered above');
     res.json({ feed: id, seq: result.head.seq, epoch: result.head.epoch, events: result.events.map(toEventFrame) });
   });
 

@@ -2,6 +2,7 @@ import type { RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import type { WsGateway } from '../gateway/ws-gateway';
 import { feedIdParam, intParam } from './params';
+import type { Weight } from './reader-budget';
 import { readerCors } from './reader-routes';
 import { exactRouter } from './router';
 
@@ -10,9 +11,9 @@ import { exactRouter } from './router';
  * WebSocket upgrades. Resumes after the `Last-Event-ID` header (what a browser's
  * EventSource sends when it reconnects) or else `?since=`; `?epoch=` guards the cursor.
  */
-export function sseRoutes(gateway: WsGateway, allowedOrigins: readonly string[] | null, budget: RequestHandler): Router {
+export function sseRoutes(gateway: WsGateway, allowedOrigins: readonly string[] | null, budget: (weight: Weight) => RequestHandler): Router {
   const r = exactRouter();
-  r.get('/v1/feeds/:feedId/stream', readerCors(allowedOrigins), budget, async (req, res) => {
+  r.get('/v1/feeds/:feedId/stream', readerCors(allowedOrigins), budget(() => 1), async (req, res) => {
     const origin = req.get('origin');
     if (origin !== undefined && allowedOrigins !== null && !allowedOrigins.includes(origin)) {
       throw new AppError('forbidden_origin', `origin ${origin} may not read this server`);
