@@ -2,7 +2,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import { AppError } from '../errors';
 import { toEventFrame } from '../gateway/protocol';
 import type { EntryPage, FeedSnapshot } from '../domain/types';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type EventsSince, type FeedStore } from '../store/feed-store';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type EventsSince, type FeedHead, type FeedStore } from '../store/feed-store';
 import { SharedReads } from '../store/shared-reads';
 import { feedIdParam, intParam } from './params';
 import { rowsWeight, type Weight } from './reader-budget';
@@ -46,6 +46,7 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
   const snapshots = new SharedReads<FeedSnapshot | null>();
   const pages = new SharedReads<EntryPage | null>();
   const events = new SharedReads<EventsSince | null>();
+  const heads = new SharedReads<FeedHead | null>();
 
   r.get('/v1/feeds/:feedId', ...page, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
@@ -77,15 +78,17 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     const since = intParam(req.query.since, 'since', null, 0, Number.MAX_SAFE_INTEGER);
     const epoch = req.query.epoch;
     if (epoch !== undefined && typeof epoch !== 'string') throw new AppError('invalid_cursor', '"epoch" must be a string');
+    const reset = (reason: string, head: FeedHead): AppError => new AppError('reset', 'this cursor is outside what can be replayed: reload the snapshot', {
+      reason, seq: head.seq, epoch: head.epoch,
+    });
+    // The head first (a cheap read): a cursor too far behind is answered without reading events.
+    const head = await heads.read(id, () => store.head(id));
+    if (head === null) throw notFound(id);
+    if (head.seq - since > resumeLimit && (epoch === undefined || epoch === head.epoch)) throw reset('too_far_behind', head);
     const result = await events.read(`${id} ${since} ${epoch ?? ''}`, () => store.eventsSince(id, since, epoch, resumeLimit));
     if (result === null) throw notFound(id);
-    const reason = result.kind === 'reset' ? result.reason : result.head.seq - since > resumeLimit ? 'too_far_behind' : null;
-    if (reason !== null) {
-      throw new AppError('reset', 'this cursor is outside what can be replayed: reload the snapshot', {
-        reason, seq: result.head.seq, epoch: result.head.epoch,
-      });
-    }
-    if (result.kind !== 'events') throw new TypeError('a reset was answered above');
+    if (result.kind === 'reset') throw reset(result.reason, result.head);
+    if (result.head.seq - since > resumeLimit) throw reset('too_far_behind', result.head);
     res.json({ feed: id, seq: result.head.seq, epoch: result.head.epoch, events: result.events.map(toEventFrame) });
   });
 
