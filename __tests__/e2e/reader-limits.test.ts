@@ -131,15 +131,19 @@ describe('reader-side budgets: no anonymous client costs more than its share', (
   });
 
   it('lets a feed go when readers leave while it is being looked up: no hub is kept for nobody', async () => {
-    // A store whose existence answers take 100 ms: readers leave while the gateway waits for them.
+    // A store whose head reads wait for the test to let them go: readers leave meanwhile.
     const backend = createMemoryBackend({ historySize: 100 }, (err) => {
       throw err;
+    });
+    let letGo: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      letGo = resolve;
     });
     const slow = new Proxy(backend.store, {
       get(target, prop, receiver) {
         if (prop === 'head') {
           return async (feedId: string) => {
-            await new Promise<void>((resolve) => setTimeout(resolve, 100));
+            await gate;
             return target.head(feedId);
           };
         }
@@ -154,6 +158,7 @@ describe('reader-side budgets: no anonymous client costs more than its share', (
     await waitForMetric(app, 'liveline_store_reads_total{reason="exists"}', (v) => v > 0);
     for (const r of leaving) r.ws.terminate();
     await waitForMetric(app, 'liveline_connections{transport="websocket"}', (v) => v === 0);
+    letGo();
     // The lookup still finds the feed and a hub starts for the readers who were there…
     await waitForMetric(app, 'liveline_store_reads_total{reason="hub_start"}', (v) => v === 1);
     // …and goes after its linger, since none of them is left.

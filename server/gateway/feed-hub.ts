@@ -3,27 +3,8 @@ import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
 import type { FeedHead, FeedStore } from '../store/feed-store';
 import type { Metrics } from '../metrics';
-import { toEventFrame, type ResetReason } from './protocol';
-
-/**
- * One event, serialised once as an `event` frame: the same bytes go to every WebSocket
- * reader, and the same SSE message (made on first use) to every SSE reader.
- */
-export class Delivery {
-  private sseBytes: Buffer | null = null;
-
-  constructor(readonly seq: number, readonly bytes: Buffer) {}
-
-  /** The event as a Server-Sent Events message whose `id:` is the seq. */
-  get sse(): Buffer {
-    this.sseBytes ??= Buffer.concat([Buffer.from(`id: ${this.seq}\ndata: `), this.bytes, Buffer.from('\n\n')]);
-    return this.sseBytes;
-  }
-}
-
-export function serializeEvent(e: FeedEvent): Delivery {
-  return new Delivery(e.seq, Buffer.from(JSON.stringify(toEventFrame(e))));
-}
+import { serializeEvent, type Delivery } from './delivery';
+import type { ResetReason } from './protocol';
 
 /** A reader's subscription as the hub sees it. */
 export interface HubMember {
@@ -57,13 +38,21 @@ const MIN_HEAD_READ_GAP_MS = 100;
 
 const closedWhileStarting = (feedId: string): AppError => new AppError('unavailable', `feed ${feedId}: closed while starting; subscribe again`);
 
-/** A promise and the function that resolves it. */
-function signal(): { readonly promise: Promise<void>; resolve(): void } {
+/** A promise and the functions that settle it: whoever waits for the hub's next read. */
+interface Waiters {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function deferred(): Waiters {
   let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
+  let reject: (err: unknown) => void = () => undefined;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
   });
-  return { promise, resolve };
+  return { promise, resolve, reject };
 }
 
 /** Retry delays after a failed store read, ms: doubling from the first to the last. */
@@ -71,12 +60,6 @@ const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
 type HubState = 'starting' | 'active' | 'closed';
-
-interface Waiters {
-  readonly promise: Promise<void>;
-  resolve(): void;
-  reject(err: unknown): void;
-}
 
 /**
  * One feed on this node, subscribed on the broker while it has members (and for a short
@@ -89,10 +72,11 @@ interface Waiters {
  * costs one read and delivers nothing.
  *
  * Every store read for the feed is the hub's, one at a time, shared by everyone who needs
- * it: announcements arriving during a read become one more read, and readers resuming
- * from older cursors (`backfill`) are served by one read from the oldest cursor among
- * those still waiting when it starts — a reader that left meanwhile is not read for.
- * The newest `recentSize` events stay in memory, so most resumes cost no read at all.
+ * it: announcements arriving during a read become one more read; the first reader resuming
+ * from an older cursor (`backfill`) makes the hub read its whole resume window (the newest
+ * `recentSize` events), which then stays in memory, so later resumes cost no read at all;
+ * cursors ahead of the hub share one head read per 100 ms. Only readers still waiting when
+ * a read starts count: one that left meanwhile is not read for.
  */
 export class FeedHub {
   private state: HubState = 'starting';
@@ -121,7 +105,7 @@ export class FeedHub {
   private failures = 0;
   /** Resolves when the hub is active; rejects with `feed_not_found` or a store/broker error. */
   readonly ready: Promise<void>;
-  private readonly closedSignal = signal();
+  private readonly closedSignal = deferred();
 
   constructor(readonly feedId: string, private readonly deps: FeedHubDeps) {
     this.ready = this.start();
@@ -222,7 +206,7 @@ export class FeedHub {
       announce: (head) => this.announced(head),
       resync: () => this.announced(null),
     });
-    if (this.state === 'closed') {
+    if (this.closed) {
       await subscription.unsubscribe();
       throw closedWhileStarting(this.feedId);
     }
@@ -236,16 +220,12 @@ export class FeedHub {
       await this.close();
       throw new AppError('feed_not_found', `no feed "${this.feedId}"`);
     }
-    if (this.isClosed()) throw closedWhileStarting(this.feedId); // closed while we read the head
+    if (this.closed) throw closedWhileStarting(this.feedId); // closed while we read the head
     this._lastSeq = head.seq;
     this._epoch = head.epoch;
     this.announcedSeq = Math.max(this.announcedSeq, head.seq);
     this.state = 'active';
     this.pump();
-  }
-
-  private isClosed(): boolean {
-    return this.state === 'closed';
   }
 
   /** An announcement (or a resync, null): read the store if it may be ahead of us. */
@@ -263,15 +243,7 @@ export class FeedHub {
 
   private nextRead(): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new AppError('unavailable', `feed ${this.feedId}: this node stopped serving it; subscribe again`));
-    if (this.waiters === null) {
-      let resolve: () => void = () => undefined;
-      let reject: (err: unknown) => void = () => undefined;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.waiters = { promise, resolve, reject };
-    }
+    this.waiters ??= deferred();
     const { promise } = this.waiters;
     this.pump();
     return promise;

@@ -1,5 +1,6 @@
 import { isAppError } from '../errors';
-import type { Delivery, FeedHub, HubMember } from './feed-hub';
+import type { Delivery } from './delivery';
+import type { FeedHub, HubMember } from './feed-hub';
 import type { Turn } from './turns';
 import type { Metrics, Transport } from '../metrics';
 import type { ResetReason, ServerFrame } from './protocol';
