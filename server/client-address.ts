@@ -5,7 +5,8 @@
  * counting would let one home hold millions of "addresses").
  */
 import type { IncomingMessage } from 'node:http';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { ipv6Groups } from './ip-address';
 
 /** The client's address as the limits count it: an IPv4 address, or an IPv6 /64 (`2001:db8:1:2::/64`). */
 export function clientKey(req: IncomingMessage, trustProxy: boolean): string {
@@ -29,23 +30,7 @@ export function addressKey(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
   if (mapped?.[1] !== undefined) return mapped[1];
   if (isIPv4(bare)) return bare;
-  const zoneless = bare.split('%', 1)[0] ?? bare;
-  if (!isIPv6(zoneless)) return bare.slice(0, 64);
-  const groups = expandIPv6(zoneless);
+  const groups = ipv6Groups(bare);
+  if (groups === null) return bare.slice(0, 64);
   return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
-}
-
-/** The eight 16-bit groups of a valid IPv6 address (which may end in dotted IPv4). */
-function expandIPv6(address: string): number[] {
-  let text = address;
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (v4 !== null) {
-    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
-    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::') as [string, string | undefined];
-  const parse = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
 }

@@ -71,11 +71,6 @@ export class Admission {
       },
     };
   }
-
-  /** Reader connections held by `address` (as clientKey counts it). */
-  heldBy(address: string): number {
-    return this.open.get(address) ?? 0;
-  }
 }
 
 export function isRefusal(result: Admitted | Refusal): result is Refusal {

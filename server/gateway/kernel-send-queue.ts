@@ -8,6 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
+import { ipv4Bytes, ipv6Groups } from '../ip-address';
 
 export type SendQueueReader = (sockets: readonly Socket[]) => Promise<Map<Socket, number> | null>;
 
@@ -86,38 +87,16 @@ function wordHex(bytes: readonly number[]): string {
   return ordered.map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join('');
 }
 
-function ipv4Bytes(address: string): number[] | null {
-  const parts = address.split('.').map(Number);
-  return parts.length === 4 && parts.every((p) => Number.isInteger(p) && p >= 0 && p <= 255) ? parts : null;
-}
-
 function ipv4Hex(address: string): string | null {
   const bytes = ipv4Bytes(address.replace(/^::ffff:/i, ''));
   return bytes === null ? null : wordHex(bytes);
 }
 
 function ipv6Hex(address: string): string | null {
-  const bytes = ipv6Bytes(address.split('%', 1)[0] ?? address);
-  if (bytes === null) return null;
+  const groups = ipv6Groups(address);
+  if (groups === null) return null;
+  const bytes = groups.flatMap((g) => [g >> 8, g & 0xff]);
   let out = '';
   for (let i = 0; i < 16; i += 4) out += wordHex(bytes.slice(i, i + 4));
   return out;
-}
-
-function ipv6Bytes(address: string): number[] | null {
-  // Node spells IPv4 clients of a dual-stack listener as ::ffff:a.b.c.d.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped?.[1] !== undefined) {
-    const v4 = ipv4Bytes(mapped[1]);
-    return v4 === null ? null : [...new Array<number>(10).fill(0), 0xff, 0xff, ...v4];
-  }
-  const halves = address.split('::');
-  if (halves.length > 2) return null;
-  const groups = (part: string | undefined): number[] => (part === undefined || part === '' ? [] : part.split(':').map((g) => (/^[0-9a-f]{1,4}$/i.test(g) ? parseInt(g, 16) : NaN)));
-  const head = groups(halves[0]);
-  const rest = groups(halves[1]);
-  const fill = halves.length === 2 ? 8 - head.length - rest.length : 0;
-  const all = [...head, ...new Array<number>(Math.max(0, fill)).fill(0), ...rest];
-  if (all.length !== 8 || all.some((g) => Number.isNaN(g))) return null;
-  return all.flatMap((g) => [g >> 8, g & 0xff]);
 }

@@ -51,11 +51,11 @@ export class Session {
   private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
   private readonly sink: SubscriptionSink;
 
-  constructor(private readonly ws: WebSocket, private readonly address: string, private readonly deps: SessionDeps) {
+  constructor(private readonly ws: WebSocket, address: string, private readonly deps: SessionDeps) {
     this.delivered = deps.metrics.eventsDelivered.labels('websocket');
     this.sink = {
       transport: 'websocket',
-      address: this.address,
+      address,
       event: (d) => {
         this.sendBytes(d.bytes);
         this.delivered.inc();

@@ -36,11 +36,6 @@ export class Turns {
     });
   }
 
-  /** Callers waiting for a turn. */
-  get length(): number {
-    return this.waiting;
-  }
-
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
