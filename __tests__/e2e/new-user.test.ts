@@ -31,7 +31,8 @@ describe('as a new user meets it: the built server, started with no configuratio
     // Only what a fresh shell has: no LIVELINE_* variables, no REDIS_URL.
     server = spawn(process.execPath, ['dist/server/index.js'], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0' },
+      // Free ports rather than 8080 and 9464, which a user's own `npm start` may hold meanwhile.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', LIVELINE_METRICS_PORT: '0' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
   });
@@ -46,7 +47,11 @@ describe('as a new user meets it: the built server, started with no configuratio
   });
 
   it('prints the URL and a token, and the printed curl line reaches a connected reader', async () => {
-    const out = await waitForOutput(server, /-d '\{.*\}'\n/);
+    const curlLine = /-d '\{.*\}'\n/;
+    const printed = await waitForOutput(server, curlLine);
+    // Up to the end of the curl line: a log line may come in the same chunk of output.
+    const end = curlLine.exec(printed);
+    const out = printed.slice(0, (end?.index ?? 0) + (end?.[0].length ?? 0));
     const url = /Liveline is running at (http:\/\/\S+)/.exec(out)?.[1];
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(out).toMatch(/Editor token \(generated for this run/);
