@@ -1,0 +1,96 @@
+// Command-line options of `npm run bench`.
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import { ROOT } from '../bench-lib.mjs';
+import { TARGETS } from './targets.mjs';
+
+export const USAGE = `usage: npm run bench -- [mode] [options]
+modes (default, with no mode and no options: the full comparison written to docs/benchmarks.md):
+  (none)         one fixed-rate run per target
+  --pin          server process(es) pinned to CPU 0 (taskset), generator and Redis to the others
+  --sweep        rising delivery rates until p99 >= 250 ms or any loss; reports the highest clean rate
+  --idle N       N idle subscribed connections to one node; server RSS per connection
+  --full         the full comparison (what no arguments does); writes docs/benchmarks.md
+  --write-doc F  only write docs/benchmarks.md from the JSON lines in file F
+options:
+  --target T     embedded|redis|two-nodes|nchan, comma-separated, or all (default all)
+  --root DIR     Liveline checkout whose dist/server/index.js runs (default this repo)
+  --readers N    readers on one feed/channel (default 1000)
+  --rate R       posts per second (default 400); deliveries/s offered = R x readers
+  --seconds S    posting time per run (default 10)
+  --payload B    bytes of one delivery frame (default 500)
+  --workers W    reader worker processes (default 2)
+  --concurrency C  publisher requests in flight at most (default 32)
+  --drain S      longest wait for the backlog after the last post (default 15)
+  --rates LIST   sweep rates in deliveries/s (default 10000,25000,50000,75000,100000,150000,200000,300000,400000)
+  --cpu-prof DIR V8 CPU profiles of Liveline servers into DIR
+  --out FILE     also append the JSON lines to FILE
+Stdout: one JSON line per run. Stderr: a short human report. Exit 1 on any loss, duplicate,
+out-of-order delivery or error; 2 on bad usage.`;
+
+function usageError(message) {
+  process.stderr.write(`bench: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function positive(v, key, integer) {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) usageError(`${key} must be a positive ${integer ? 'integer' : 'number'}`);
+  return n;
+}
+
+export function parseArgs(argv) {
+  const o = {
+    mode: 'fixed', pin: false, full: argv.length === 0, idle: null, writeDoc: null, targets: [...TARGETS], root: ROOT,
+    readers: 1000, rate: 400, seconds: 10, payload: 500, workers: 2, concurrency: 32, drainCap: 15, cpuProf: null, out: null,
+    rates: [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 400_000],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const key = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) usageError(`${key} needs a value`);
+      return v;
+    };
+    switch (key) {
+      case '--pin': o.pin = true; break;
+      case '--sweep': o.mode = 'sweep'; break;
+      case '--idle': o.mode = 'idle'; o.idle = positive(value(), key, true); break;
+      case '--full': o.full = true; break;
+      case '--write-doc': o.writeDoc = path.resolve(value()); break;
+      case '--target': {
+        const v = value();
+        o.targets = v === 'all' ? [...TARGETS] : v.split(',');
+        for (const t of o.targets) if (!TARGETS.includes(t)) usageError(`unknown target ${t} (${TARGETS.join(', ')}, all)`);
+        break;
+      }
+      case '--root': o.root = path.resolve(value()); break;
+      case '--readers': o.readers = positive(value(), key, true); break;
+      case '--rate': o.rate = positive(value(), key, false); break;
+      case '--seconds': o.seconds = positive(value(), key, false); break;
+      case '--payload': o.payload = positive(value(), key, true); break;
+      case '--workers': o.workers = positive(value(), key, true); break;
+      case '--concurrency': o.concurrency = positive(value(), key, true); break;
+      case '--drain': o.drainCap = positive(value(), key, false); break;
+      case '--rates': o.rates = value().split(',').map((x) => positive(x, key, false)); break;
+      case '--cpu-prof': o.cpuProf = path.resolve(value()); break;
+      case '--out': o.out = path.resolve(value()); break;
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
+      default: usageError(`unknown argument ${arg}`);
+    }
+  }
+  if (o.payload < 200) usageError('--payload must be at least 200 bytes (the frame envelope alone is ~150)');
+  if (o.idle !== null && o.idle > 60_000) usageError('--idle is limited to 60,000 connections');
+  o.cpus = os.cpus().length;
+  if (o.pin && o.cpus < 2) usageError('--pin needs at least 2 CPUs');
+  return o;
+}
+
+/** taskset CPU lists for the server and for everything else. */
+export function cpuSets(o, pin) {
+  if (!pin) return { serverCpus: null, otherCpus: null };
+  return { serverCpus: '0', otherCpus: o.cpus === 2 ? '1' : `1-${o.cpus - 1}` };
+}
