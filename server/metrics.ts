@@ -17,8 +17,16 @@ export interface Metrics {
   readonly feedsServed: Gauge;
   /** Changes committed through this node's API (each is one event). */
   readonly eventsPublished: Counter<'type'>;
-  /** Event messages written to readers. */
-  readonly eventsDelivered: Counter<'transport'>;
+  /**
+   * Event messages written to readers, tallied in plain numbers on the hot path (a label
+   * lookup per write would cost more than the write) and added to
+   * liveline_events_delivered_total when it is scraped.
+   */
+  readonly delivered: Record<Transport, number>;
+  /** Stretches of writing to readers without a break for the event loop, seconds. */
+  readonly fanOutSlice: Histogram;
+  /** Events per batch written to a feed's readers: above 1 when events queued up while the node was busy. */
+  readonly fanOutBatch: Histogram;
   /** From the commit of an event to this node handing it to its readers, seconds. */
   readonly publishToDeliver: Histogram;
   /** Readers cut off because their send buffer passed the cap. */
@@ -51,13 +59,39 @@ export function createMetrics(): Metrics {
   // Process metrics, among them liveline_nodejs_eventloop_lag_seconds (event-loop lag).
   collectDefaultMetrics({ register: registry, prefix: 'liveline_' });
   const registers = [registry];
+  const delivered: Record<Transport, number> = { websocket: 0, sse: 0 };
+  // Registered, and read only through the registry: scraping adds the tally.
+  new Counter({
+    name: 'liveline_events_delivered_total',
+    help: 'Event messages written to readers',
+    labelNames: ['transport'],
+    registers,
+    collect() {
+      for (const transport of ['websocket', 'sse'] as const) {
+        this.inc({ transport }, delivered[transport]);
+        delivered[transport] = 0;
+      }
+    },
+  });
   return {
     registry,
     connections: new Gauge({ name: 'liveline_connections', help: 'Open reader connections', labelNames: ['transport'], registers }),
     subscriptions: new Gauge({ name: 'liveline_subscriptions', help: 'Active reader feed subscriptions', labelNames: ['transport'], registers }),
     feedsServed: new Gauge({ name: 'liveline_feeds_served', help: 'Feeds this node holds a hub for (broker subscription and resume window)', registers }),
     eventsPublished: new Counter({ name: 'liveline_events_published_total', help: 'Changes committed through this node', labelNames: ['type'], registers }),
-    eventsDelivered: new Counter({ name: 'liveline_events_delivered_total', help: 'Event messages written to readers', labelNames: ['transport'], registers }),
+    delivered,
+    fanOutBatch: new Histogram({
+      name: 'liveline_fanout_batch_events',
+      help: 'Events per batch written to a feed\'s readers (more than one when they queued up while the node was busy)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    }),
+    fanOutSlice: new Histogram({
+      name: 'liveline_fanout_slice_seconds',
+      help: 'Stretches of writing to readers without a break for the event loop',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    }),
     publishToDeliver: new Histogram({
       name: 'liveline_publish_to_deliver_seconds',
       help: 'From commit to this node handing the event to its readers',

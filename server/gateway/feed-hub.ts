@@ -3,13 +3,18 @@ import type { FeedEvent } from '../domain/types';
 import { AppError } from '../errors';
 import type { FeedHead, FeedStore } from '../store/feed-store';
 import type { Metrics } from '../metrics';
-import { serializeEvent, type Delivery } from './delivery';
+import { Broadcast } from './broadcast';
+import { serializeEvent, type Batch, type Delivery } from './delivery';
+import type { FanOutScheduler } from './fan-out';
 import type { ResetReason } from './protocol';
 
 /** A reader's subscription as the hub sees it. */
 export interface HubMember {
-  /** Called for every event of the feed, in seq order, without gaps. */
-  deliver(d: Delivery): void;
+  /**
+   * Called with every event of the feed, in seq order, without gaps, in batches: a member
+   * that joined during one may get seqs it already has (it drops them).
+   */
+  deliver(batch: Batch): void;
   /** The feed's history was replaced; the hub has already dropped this member. */
   reset(reason: ResetReason): void;
 }
@@ -31,6 +36,8 @@ export interface FeedHubDeps {
   /** The hub has had no members for lingerMs: the owner closes it. */
   readonly onIdle: (hub: FeedHub) => void;
   readonly metrics: Metrics;
+  /** The node's writing schedule, shared by every hub. */
+  readonly fanOut: FanOutScheduler;
 }
 
 /** Head reads asked for by cursors ahead of the hub are at most this often, ms. */
@@ -81,6 +88,7 @@ type HubState = 'starting' | 'active' | 'closed';
 export class FeedHub {
   private state: HubState = 'starting';
   private readonly members = new Set<HubMember>();
+  private readonly broadcast: Broadcast;
   /** The newest events, contiguous, ending at lastSeq (empty until something needs them). */
   private recent: Delivery[] = [];
   private subscription: BrokerSubscription | null = null;
@@ -108,6 +116,7 @@ export class FeedHub {
   private readonly closedSignal = deferred();
 
   constructor(readonly feedId: string, private readonly deps: FeedHubDeps) {
+    this.broadcast = new Broadcast(this.members, (events) => deps.metrics.fanOutBatch.observe(events));
     this.ready = this.start();
     // Joiners observe the rejection through `ready`; this keeps it from being reported as unhandled.
     this.ready.catch(() => undefined);
@@ -191,6 +200,8 @@ export class FeedHub {
     this.members.clear();
     this.wants.clear();
     this.recent = [];
+    this.broadcast.clear();
+    this.deps.fanOut.cancel(this.broadcast);
     for (const timer of [this.retryTimer, this.lingerTimer, this.deferTimer]) if (timer !== null) clearTimeout(timer);
     this.retryTimer = this.lingerTimer = this.deferTimer = null;
     this.waiters?.resolve();
@@ -338,10 +349,12 @@ export class FeedHub {
     }
     const firstHeld = this.recent[0]?.seq ?? this._lastSeq + 1;
     const older: Delivery[] = [];
+    const lastSeq = this._lastSeq;
     for (const e of result.events) {
       if (e.seq < firstHeld) older.push(serializeEvent(e));
       else if (e.seq === this._lastSeq + 1) this.emit(e);
     }
+    if (this._lastSeq > lastSeq) this.deps.fanOut.wake(this.broadcast);
     if (older.length > 0 && older[older.length - 1]?.seq === firstHeld - 1) this.recent = [...older, ...this.recent];
     this.trim();
     if (result.head.seq > this._lastSeq) this.storeAhead = true; // more than one read's worth
@@ -363,7 +376,7 @@ export class FeedHub {
     this._lastSeq = e.seq;
     this.recent.push(d);
     if (this.recent.length > this.deps.recentSize) this.recent.shift();
-    for (const m of this.members) m.deliver(d);
+    this.broadcast.push(d);
   }
 
   private trim(): void {
@@ -373,6 +386,7 @@ export class FeedHub {
 
   private resetAll(reason: ResetReason): void {
     const members = [...this.members];
+    this.broadcast.clear(); // the old history's events: no one may get them now
     this.members.clear();
     this.wants.clear();
     for (const m of members) m.reset(reason);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { Counter } from 'prom-client';
+import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
+import type { Batch } from './delivery';
 import type { Metrics } from '../metrics';
 import { TokenBucket } from '../token-bucket';
 import { CloseCode, parseClientFrame, type ClientFrame, type ProtocolErrorCode, type ServerFrame } from './protocol';
@@ -41,7 +42,6 @@ export class Session {
   private closing = false;
   private terminateTimer: NodeJS.Timeout | null = null;
   private readonly goneListeners: Array<() => void> = [];
-  private readonly delivered: Counter.Internal;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly frameBudget: TokenBucket;
   private readonly subscribeBudget: TokenBucket;
@@ -51,15 +51,16 @@ export class Session {
   private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
   private readonly sink: SubscriptionSink;
 
-  constructor(private readonly ws: WebSocket, address: string, private readonly deps: SessionDeps) {
-    this.delivered = deps.metrics.eventsDelivered.labels('websocket');
+  /**
+   * `socket` is the connection `ws` speaks on: events, framed once for every reader, are
+   * written to it directly (whole frames, between `ws`'s own, which it writes synchronously
+   * too: this server never compresses).
+   */
+  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, address: string, private readonly deps: SessionDeps) {
     this.sink = {
       transport: 'websocket',
       address,
-      event: (d) => {
-        this.sendBytes(d.bytes);
-        this.delivered.inc();
-      },
+      events: (batch) => this.sendEvents(batch),
       frame: (f) => this.sendFrame(f),
       ended: (sub) => {
         if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
@@ -120,18 +121,24 @@ export class Session {
     return 'ok';
   }
 
-  private sendBytes(bytes: Buffer): void {
-    if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
-    if (this.ws.bufferedAmount > this.deps.maxBufferedBytes) {
-      this.deps.metrics.slowReaders.inc({ transport: 'websocket' });
-      this.close(CloseCode.SLOW_READER, 'reader too slow; reconnect and resume');
-      return;
-    }
-    this.ws.send(bytes, { binary: false });
+  /** The hot path: a few checks, then one write of bytes shared with every other reader. */
+  private sendEvents(batch: Batch): void {
+    if (!this.writable()) return;
+    this.socket.write(batch.ws);
+    this.deps.metrics.delivered.websocket += batch.size;
   }
 
   private sendFrame(frame: ServerFrame): void {
-    this.sendBytes(Buffer.from(JSON.stringify(frame)));
+    if (this.writable()) this.ws.send(JSON.stringify(frame));
+  }
+
+  /** Whether more may be sent; a reader whose queue passed the cap is cut off instead. */
+  private writable(): boolean {
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return false;
+    if (this.socket.writableLength <= this.deps.maxBufferedBytes) return true;
+    this.deps.metrics.slowReaders.inc({ transport: 'websocket' });
+    this.close(CloseCode.SLOW_READER, 'reader too slow; reconnect and resume');
+    return false;
   }
 
   private sendError(code: ProtocolErrorCode, message: string, feed?: string): void {

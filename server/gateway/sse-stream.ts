@@ -6,9 +6,10 @@ import { ReaderSubscription, type FeedAccess } from './reader-subscription';
 /** The `retry:` sent with a reset: a day. */
 const RESET_RETRY_MS = 86_400_000;
 
+/** A comment line: keeps proxies from closing an idle stream. */
+const PING = Buffer.from(': ping\n\n');
+
 export interface SseStreamOptions {
-  /** Interval of `: ping` comment lines that keep proxies from closing an idle stream, ms. */
-  readonly heartbeatMs: number;
   /** Bytes queued for a reader before the stream is ended (the reader resumes with Last-Event-ID). */
   readonly maxBufferedBytes: number;
   readonly metrics: Metrics;
@@ -22,24 +23,19 @@ export interface SseStreamOptions {
  */
 export class SseStream {
   private readonly subscription: ReaderSubscription;
-  private readonly heartbeat: NodeJS.Timeout;
   private closed = false;
   private readonly goneListeners: Array<() => void> = [];
 
   constructor(private readonly res: ServerResponse, feed: string, address: string, access: FeedAccess, private readonly options: SseStreamOptions) {
-    const delivered = options.metrics.eventsDelivered.labels('sse');
     this.subscription = new ReaderSubscription(feed, {
       transport: 'sse',
       address,
-      event: (d) => {
-        this.write(d.sse);
-        delivered.inc();
+      events: (batch) => {
+        if (this.write(batch.sse)) options.metrics.delivered.sse += batch.size;
       },
       frame: (f) => this.frame(f),
       ended: () => this.close(),
     }, access);
-    this.heartbeat = setInterval(() => this.write(Buffer.from(': ping\n\n')), options.heartbeatMs);
-    this.heartbeat.unref();
     res.on('close', () => this.close());
   }
 
@@ -59,7 +55,6 @@ export class SseStream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.heartbeat);
     this.subscription.stop();
     this.res.end();
     for (const listener of this.goneListeners.splice(0)) listener();
@@ -69,6 +64,11 @@ export class SseStream {
   abort(): void {
     this.res.destroy();
     this.close();
+  }
+
+  /** A comment line, sent by the gateway's heartbeat sweep (one timer per node, not per stream). */
+  ping(): void {
+    this.write(PING);
   }
 
   onGone(listener: () => void): void {
@@ -84,13 +84,15 @@ export class SseStream {
     if (f.type === 'reset' || f.type === 'error') this.close();
   }
 
-  private write(bytes: Buffer): void {
-    if (this.closed) return;
+  /** Writes `bytes` unless the stream has ended (or is ended now, for a reader too slow); true when written. */
+  private write(bytes: Buffer): boolean {
+    if (this.closed) return false;
     if (this.res.writableLength > this.options.maxBufferedBytes) {
       this.options.metrics.slowReaders.inc({ transport: 'sse' });
       this.abort(); // too slow: let it reconnect and resume rather than buffer without bound
-      return;
+      return false;
     }
     this.res.write(bytes);
+    return true;
   }
 }

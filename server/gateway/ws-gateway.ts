@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics';
 import type { FeedStore } from '../store/feed-store';
 import { AppError } from '../errors';
 import { Admission, isRefusal, type Admitted, type AdmissionOptions, type Refusal } from './admission';
+import { FanOutScheduler } from './fan-out';
 import { FeedHub, type HubMember } from './feed-hub';
 import { KnownFeeds } from './known-feeds';
 import { CloseCode } from './protocol';
@@ -18,6 +19,12 @@ import { Turns } from './turns';
 import { KeyedBuckets } from '../token-bucket';
 
 export const WS_PATH = '/v1/ws';
+
+/**
+ * Longest stretch of writing to readers before the event loop gets a turn, ms: one event
+ * to 20,000 readers is written in a few slices, with requests and pings served between.
+ */
+const FAN_OUT_SLICE_MS = 5;
 
 export interface GatewayOptions {
   readonly store: FeedStore;
@@ -74,11 +81,13 @@ export class WsGateway {
   private readonly streams = new Set<SseStream>();
   private readonly hubs = new Map<string, FeedHub>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly sseHeartbeat: NodeJS.Timeout;
   private readonly admission: Admission;
   private readonly knownFeeds: KnownFeeds;
   private readonly stalls: StallWatch;
   private closePromise: Promise<void> | null = null;
   private readonly access: FeedAccess;
+  private readonly fanOut: FanOutScheduler;
 
   constructor(private readonly options: GatewayOptions) {
     const replayRate = options.replayEventsPerAddressPerSecond;
@@ -97,6 +106,7 @@ export class WsGateway {
         return false;
       },
     };
+    this.fanOut = new FanOutScheduler({ sliceMs: FAN_OUT_SLICE_MS, observe: (seconds) => options.metrics.fanOutSlice.observe(seconds) });
     this.admission = new Admission(options.admission);
     this.knownFeeds = new KnownFeeds(options.store, options.metrics);
     this.stalls = new StallWatch(options.stallTimeoutMs);
@@ -108,6 +118,10 @@ export class WsGateway {
     });
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs ?? Math.max(100, Math.floor(options.stallTimeoutMs / 3)));
     this.heartbeat.unref();
+    this.sseHeartbeat = setInterval(() => {
+      for (const s of this.streams) s.ping();
+    }, options.sseHeartbeatMs ?? 15_000);
+    this.sseHeartbeat.unref();
   }
 
   /** Readers connected, over WebSocket and SSE. */
@@ -138,7 +152,7 @@ export class WsGateway {
     if (isRefusal(admitted)) return refuse(socket, admitted.status, admitted.code, admitted.message);
     // Counted from the handshake on, whether or not it completes.
     socket.once('close', admitted.release);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, admitted.address));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, admitted.address));
   }
 
   /**
@@ -156,7 +170,6 @@ export class WsGateway {
       return;
     }
     const stream = new SseStream(res, feed, admitted.address, this.access, {
-      heartbeatMs: this.options.sseHeartbeatMs ?? 15_000,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       metrics: this.options.metrics,
     });
@@ -189,6 +202,7 @@ export class WsGateway {
   private async runClose(drainMs: number): Promise<void> {
     this.state = 'draining';
     clearInterval(this.heartbeat);
+    clearInterval(this.sseHeartbeat);
     const readers: Array<{ close(): void; gone: Promise<void> }> = [
       ...[...this.sessions].map((s) => ({ close: () => s.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect'), gone: new Promise<void>((r) => s.onGone(r)) })),
       ...[...this.streams].map((s) => ({ close: () => s.close(), gone: new Promise<void>((r) => s.onGone(r)) })),
@@ -209,12 +223,12 @@ export class WsGateway {
     return result;
   }
 
-  private accept(ws: WebSocket, address: string): void {
+  private accept(ws: WebSocket, socket: Duplex, address: string): void {
     if (this.state !== 'running') {
       ws.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
       return;
     }
-    const session = new Session(ws, address, {
+    const session = new Session(ws, socket, address, {
       access: this.access,
       maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
       closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
@@ -248,6 +262,7 @@ export class WsGateway {
         onError: this.options.onError,
         onIdle: (h) => this.closeIdleHub(h),
         metrics: this.options.metrics,
+        fanOut: this.fanOut,
       });
       this.hubs.set(feedId, hub);
       this.options.metrics.feedsServed.inc();
