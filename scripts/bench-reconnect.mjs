@@ -643,7 +643,7 @@ function onClose(i, ws, code, reason) {
     }
   } else if (wasServed) {
     st.dropsOnB += 1;
-    st.dropOnBSample ??= `reader ${i}: close ${code} ${reason}`;
+    st.dropOnBSample ??= `reader ${i}: close ${code} ${reason}${ws.lastError ? `: ${ws.lastError}` : ""}`;
   } else {
     st.failedAttempts += 1;
     const why = ws.lastError ? String(ws.lastError) : `close ${code}`;
@@ -827,7 +827,7 @@ async function scrapeMetrics(url) {
   try {
     const r = await globalThis.fetch(url, { signal: globalThis.AbortSignal.timeout(5000) });
     const text = await r.text();
-    const wanted = /^(liveline_(connections|subscriptions|gaps_detected_total|gap_events_filled_total|resets_sent_total|refused_total|slow_readers_disconnected_total|events_delivered_total|redis_errors_total)\b[^ ]*) (\S+)$/;
+    const wanted = /^(liveline_(connections|subscriptions|gaps_detected_total|gap_events_filled_total|resets_sent_total|refused_total|slow_readers_disconnected_total|stalled_readers_total|events_delivered_total|redis_errors_total)\b[^ ]*) (\S+)$/;
     const out = {};
     for (const line of text.split('\n')) {
       const m = wanted.exec(line);

@@ -1,15 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { Batch, type Delivery } from './delivery';
-import type { FanOutJob } from './fan-out';
+import { VISITS_PER_CLOCK_READ, type FanOutJob } from './fan-out';
 
 /** Something a feed's events are written to (a reader's subscription). */
 export interface BatchReceiver {
   /** The next consecutive events of the feed, in seq order. */
   deliver(batch: Batch): void;
 }
-
-/** Writes between two looks at the clock: a clock read costs about what a few writes do. */
-const WRITES_PER_CLOCK_READ = 16;
 
 /**
  * One feed's events on their way to its readers, as a fan-out job: the events that queued
@@ -50,7 +47,7 @@ export class Broadcast implements FanOutJob {
     let writes = 0;
     for (let m = next.next(); m.done !== true; m = next.next()) {
       m.value.deliver(batch);
-      if (++writes % WRITES_PER_CLOCK_READ === 0 && performance.now() >= deadline) return false;
+      if (++writes % VISITS_PER_CLOCK_READ === 0 && performance.now() >= deadline) return false;
     }
     this.batch = null;
     this.next = null;

@@ -79,3 +79,27 @@ export class FanOutScheduler {
     this.options.observe?.((performance.now() - started) / 1000);
   }
 }
+
+/** Calls between two looks at the clock: a clock read costs about what a few writes do. */
+export const VISITS_PER_CLOCK_READ = 16;
+
+/**
+ * Visits every item of a set once, in slices (items added meanwhile are visited too, items
+ * removed are skipped): the node's sweeps (pings, heartbeats) as a fan-out job.
+ */
+export class Sweep<T> implements FanOutJob {
+  private readonly next: Iterator<T>;
+
+  constructor(items: ReadonlySet<T>, private readonly visit: (item: T) => void) {
+    this.next = items.values();
+  }
+
+  run(deadline: number): boolean {
+    let visits = 0;
+    for (let item = this.next.next(); item.done !== true; item = this.next.next()) {
+      this.visit(item.value);
+      if (++visits % VISITS_PER_CLOCK_READ === 0 && performance.now() >= deadline) return false;
+    }
+    return true;
+  }
+}

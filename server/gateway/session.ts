@@ -23,6 +23,36 @@ export interface SessionDeps {
   readonly metrics: Metrics;
 }
 
+/** RFC 6455 §5.5.2: FIN + opcode 9 (ping), unmasked, an 8-byte payload. */
+const PING_HEADER = Buffer.from([0x89, 8]);
+const PING_FRAME_BYTES = PING_HEADER.length + 8;
+
+declare const pingFrameBrand: unique symbol;
+/** A whole ping frame from PingFrames (not a bare payload). */
+export type PingFrame = Buffer & { readonly [pingFrameBrand]: true };
+
+/**
+ * Ping frames for one heartbeat round, each with a fresh random 8-byte payload, drawn at
+ * once for the whole round and handed out one by one.
+ */
+export class PingFrames {
+  private readonly frames: Buffer;
+  private used = 0;
+
+  constructor(count: number) {
+    this.frames = randomBytes(PING_FRAME_BYTES * Math.max(1, count));
+    for (let at = 0; at < this.frames.length; at += PING_FRAME_BYTES) PING_HEADER.copy(this.frames, at);
+  }
+
+  /** The next unused frame (a fresh draw once the round's have run out: readers that connected during it). */
+  next(): PingFrame {
+    const at = PING_FRAME_BYTES * this.used;
+    if (at >= this.frames.length) return new PingFrames(1).next();
+    this.used += 1;
+    return this.frames.subarray(at, at + PING_FRAME_BYTES) as PingFrame;
+  }
+}
+
 /** A quiet reader may send this many seconds' worth of frames at once (an SDK resubscribing to every feed after a reconnect). */
 const FRAME_BURST_SECONDS = 5;
 /** Frames dropped (since the budget was last full) before the connection is closed with TOO_MANY_FRAMES. */
@@ -108,16 +138,16 @@ export class Session {
   }
 
   /**
-   * One heartbeat: pings with a fresh random payload (`nonce`, this session's alone) when
-   * the last ping was answered, and says `stalled` when it has waited `stallMs` or more for
-   * the answer (the reader has not read what we sent before it: it is gone, or it doesn't
-   * read).
+   * One heartbeat: pings with a fresh random payload (this session's alone) when the last
+   * ping was answered, and says `stalled` when it has waited `stallMs` or more for the
+   * answer (the reader has not read what we sent before it: it is gone, or it doesn't read).
+   * `pingFrame` is the whole ping frame (from PingFrames), written as it is.
    */
-  heartbeat(stallMs: number, now = Date.now(), nonce: Buffer = randomBytes(8)): 'ok' | 'stalled' {
+  heartbeat(stallMs: number, now = Date.now(), pingFrame: PingFrame = new PingFrames(1).next()): 'ok' | 'stalled' {
     if (this.ping !== null) return now - this.ping.at >= stallMs ? 'stalled' : 'ok';
-    if (this.ws.readyState !== this.ws.OPEN) return 'ok';
-    this.ping = { nonce, at: now };
-    this.ws.ping(this.ping.nonce);
+    if (this.closing || this.ws.readyState !== this.ws.OPEN) return 'ok';
+    this.ping = { nonce: pingFrame.subarray(PING_HEADER.length), at: now };
+    this.socket.write(pingFrame);
     return 'ok';
   }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -7,12 +6,12 @@ import type { Metrics } from '../metrics';
 import type { FeedStore } from '../store/feed-store';
 import { AppError } from '../errors';
 import { Admission, isRefusal, type Admitted, type AdmissionOptions, type Refusal } from './admission';
-import { FanOutScheduler } from './fan-out';
+import { FanOutScheduler, Sweep } from './fan-out';
 import { FeedHub, type HubMember } from './feed-hub';
 import { KnownFeeds } from './known-feeds';
 import { CloseCode } from './protocol';
 import type { FeedAccess } from './reader-subscription';
-import { Session } from './session';
+import { PingFrames, Session } from './session';
 import { SseStream } from './sse-stream';
 import { StallWatch } from './stall-watch';
 import { Turns } from './turns';
@@ -118,9 +117,7 @@ export class WsGateway {
     });
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs ?? Math.max(100, Math.floor(options.stallTimeoutMs / 3)));
     this.heartbeat.unref();
-    this.sseHeartbeat = setInterval(() => {
-      for (const s of this.streams) s.ping();
-    }, options.sseHeartbeatMs ?? 15_000);
+    this.sseHeartbeat = setInterval(() => this.fanOut.wake(new Sweep(this.streams, (s) => s.ping())), options.sseHeartbeatMs ?? 15_000);
     this.sseHeartbeat.unref();
   }
 
@@ -291,18 +288,16 @@ export class WsGateway {
     hub.close().catch((err: unknown) => this.options.onError(err, `closing feed ${hub.feedId}`));
   }
 
+  /** One heartbeat round: pings every WebSocket (in slices, like any fan-out) and checks SSE streams for stalls. */
   private checkAlive(): void {
     const now = Date.now();
-    // One draw of randomness per round, eight fresh bytes for each session's ping.
-    const nonces = randomBytes(8 * this.sessions.size);
-    let i = 0;
-    for (const s of this.sessions) {
-      const nonce = nonces.subarray(8 * i, 8 * ++i);
-      if (s.heartbeat(this.options.stallTimeoutMs, now, nonce) === 'stalled') {
+    const frames = new PingFrames(this.sessions.size);
+    this.fanOut.wake(new Sweep(this.sessions, (s) => {
+      if (s.heartbeat(this.options.stallTimeoutMs, now, frames.next()) === 'stalled') {
         this.options.metrics.stalledReaders.inc({ transport: 'websocket' });
         s.terminate();
       }
-    }
+    }));
     void this.stalls.check(now);
   }
 }
