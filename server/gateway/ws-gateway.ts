@@ -24,6 +24,8 @@ export const WS_PATH = '/v1/ws';
  * to 20,000 readers is written in a few slices, with requests and pings served between.
  */
 const FAN_OUT_SLICE_MS = 5;
+/** Longest stretch of subscribe work (joining, replaying) before the loop gets a turn, ms. */
+const TURN_SLICE_MS = 5;
 
 export interface GatewayOptions {
   readonly store: FeedStore;
@@ -91,7 +93,7 @@ export class WsGateway {
   constructor(private readonly options: GatewayOptions) {
     const replayRate = options.replayEventsPerAddressPerSecond;
     const replayBudget = new KeyedBuckets({ perSecond: replayRate, capacity: Math.max(10 * replayRate, options.resumeLimit) });
-    const turns = new Turns();
+    const turns = new Turns(TURN_SLICE_MS);
     this.access = {
       join: (feed, member) => this.join(feed, member),
       leave: (feed, member) => this.leave(feed, member),
