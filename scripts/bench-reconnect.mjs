@@ -32,7 +32,7 @@ import process from 'node:process';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
-import { CLK_TCK, ENTRY, ROOT, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, preflight } from './bench-lib.mjs';
+import { CLK_TCK, ENTRY, ROOT, SERVER_NODE_FLAGS, cpuSeconds, cpuTimes, gitState, machineCpu, memoryKb, percentile, preflight } from './bench-lib.mjs';
 
 const T0 = performance.timeOrigin;
 /** High-resolution wall-clock ms; the client is one process, so send and receive share it. */
@@ -364,7 +364,7 @@ async function startNode(name, redisUrl, prefix) {
     LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
     LIVELINE_METRICS_PORT: '0',
   });
-  const nodeArgs = opts.cpuProf !== null ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [];
+  const nodeArgs = [...SERVER_NODE_FLAGS, ...(opts.cpuProf !== null ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`] : [])];
   // The banner is one write: by its metrics line, the URL line has been read too.
   const metricsUrl = await startProc(name, process.execPath, [...nodeArgs, ENTRY], env, /^Metrics \(Prometheus[^)]*\): (http:\/\/\S+)/, 20_000);
   const url = procs.get(name).tail.map((line) => /Liveline is running at (http:\/\/\S+)/.exec(line)?.[1]).find(Boolean);

@@ -30,6 +30,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVER_NODE_FLAGS } from './bench-lib.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HAPROXY_CFG = path.join(ROOT, 'deploy', 'haproxy.cfg');
@@ -328,7 +329,7 @@ async function main() {
   for (let i = 1; i <= opts.nodes; i++) {
     const port = await freePort();
     const metricsPort = await freePort();
-    const node = new Proc(`node${i}`, process.execPath, [SERVER_ENTRY], {
+    const node = new Proc(`node${i}`, process.execPath, [...SERVER_NODE_FLAGS, SERVER_ENTRY], {
       ...process.env,
       PATH,
       PORT: String(port),

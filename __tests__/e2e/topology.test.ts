@@ -192,7 +192,7 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
     expect(runtime).toMatch(/^ENV [^]*HOST=0\.0\.0\.0/m);
     expect(runtime).toMatch(/^HEALTHCHECK [^]*\/readyz/m);
     expect(runtime).toMatch(/^STOPSIGNAL SIGTERM$/m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/server\/index\.js"\]$/m);
+    expect(runtime).toMatch(/^CMD \["node", "--optimize-for-size", "dist\/server\/index\.js"\]$/m);
     expect(runtime).not.toMatch(/^RUN npm (ci|install)(?!.*--omit=dev)/m);
   });
 });

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import WebSocket from 'ws';
+import { SERVER_NODE_FLAGS } from '../bench-lib.mjs';
 import { startProcess, stopProcess, waitForLine } from './procs.mjs';
 
 export const TOKEN = randomBytes(24).toString('base64url'); // 32 characters, the shortest a node accepts
@@ -52,7 +53,7 @@ export async function startNode(o) {
     env.REDIS_URL = o.redisUrl;
     env.LIVELINE_REDIS_PREFIX = o.prefix;
   }
-  const args = o.cpuProf !== null ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [];
+  const args = [...SERVER_NODE_FLAGS, ...(o.cpuProf !== null ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProf}`] : [])];
   const child = startProcess(process.execPath, [...args, entry], { cwd: o.root, env, cpus: o.cpus, name: o.name });
   let metricsUrl = null; // printed after the URL line
   const onBanner = (line) => {

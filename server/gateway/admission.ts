@@ -23,10 +23,9 @@ export type Refusal = {
   readonly message: string;
 };
 
-/** A connection let in: call `release` exactly once when it is gone (further calls do nothing). */
+/** A connection let in: its owner calls Admission.release(address) exactly once when it is gone. */
 export interface Admitted {
   readonly address: string;
-  release(): void;
 }
 
 /**
@@ -59,17 +58,14 @@ export class Admission {
       return { status: 429, code: 'rate_limited', limit: 'connections_per_ip', message: 'too many new connections from this address; slow down' };
     }
     this.open.set(address, held + 1);
-    let released = false;
-    return {
-      address,
-      release: () => {
-        if (released) return;
-        released = true;
-        const left = (this.open.get(address) ?? 1) - 1;
-        if (left > 0) this.open.set(address, left);
-        else this.open.delete(address);
-      },
-    };
+    return { address };
+  }
+
+  /** A connection admitted for `address` is gone. Call exactly once per admission. */
+  release(address: string): void {
+    const left = (this.open.get(address) ?? 1) - 1;
+    if (left > 0) this.open.set(address, left);
+    else this.open.delete(address);
   }
 }
 

@@ -21,6 +21,8 @@ export interface SessionDeps {
   /** Subscribe frames per minute (LIVELINE_SUBSCRIBES_PER_MINUTE), all of which may come at once. */
   readonly subscribesPerMinute: number;
   readonly metrics: Metrics;
+  /** The connection has closed (called once): its owner forgets it and frees its address's slot. */
+  readonly closed: (session: Session) => void;
 }
 
 /** RFC 6455 §5.5.2: FIN + opcode 9 (ping), unmasked, an 8-byte payload. */
@@ -67,11 +69,12 @@ const DROPPED_FRAMES_BEFORE_CLOSE = 10;
  * Liveness is a pong carrying the payload of *our* last ping: a reader that doesn't read
  * can't echo it, however many pongs of its own it sends.
  */
-export class Session {
+export class Session implements SubscriptionSink {
   private readonly subscriptions = new Map<string, ReaderSubscription>();
   private closing = false;
   private terminateTimer: NodeJS.Timeout | null = null;
-  private readonly goneListeners: Array<() => void> = [];
+  /** Who waits for the close (a draining gateway); made only when someone does. */
+  private goneListeners: Array<() => void> | null = null;
   private idleTimer: NodeJS.Timeout | null = null;
   private readonly frameBudget: TokenBucket;
   private readonly subscribeBudget: TokenBucket;
@@ -79,24 +82,14 @@ export class Session {
   private dropped = 0;
   /** The payload of our ping not yet answered, and when it went out. */
   private ping: { readonly nonce: Buffer; readonly at: number } | null = null;
-  private readonly sink: SubscriptionSink;
 
   /**
    * `socket` is the connection `ws` speaks on: events, framed once for every reader, are
    * written to it directly (whole frames, between `ws`'s own, which it writes synchronously
-   * too: this server never compresses).
+   * too: this server never compresses). `deps` is shared by every session of a gateway:
+   * what a session keeps for itself is what an idle reader costs.
    */
-  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, address: string, private readonly deps: SessionDeps) {
-    this.sink = {
-      transport: 'websocket',
-      address,
-      events: (batch) => this.sendEvents(batch),
-      frame: (f) => this.sendFrame(f),
-      ended: (sub) => {
-        if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
-        this.armIdleTimer();
-      },
-    };
+  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, readonly address: string, private readonly deps: SessionDeps) {
     this.frameBudget = new TokenBucket({ perSecond: deps.framesPerSecond, capacity: deps.framesPerSecond * FRAME_BURST_SECONDS });
     this.subscribeBudget = new TokenBucket({ perSecond: deps.subscribesPerMinute / 60, capacity: deps.subscribesPerMinute });
     this.armIdleTimer();
@@ -110,7 +103,9 @@ export class Session {
       this.closing = true;
       for (const sub of this.subscriptions.values()) sub.stop();
       this.subscriptions.clear();
-      for (const listener of this.goneListeners.splice(0)) listener();
+      deps.closed(this);
+      for (const listener of this.goneListeners ?? []) listener();
+      this.goneListeners = null;
     });
     ws.on('error', (err) => deps.access.onError(err, 'reader socket'));
   }
@@ -130,7 +125,7 @@ export class Session {
   /** Calls `listener` once the connection has closed (at once if it already has). */
   onGone(listener: () => void): void {
     if (this.ws.readyState === this.ws.CLOSED) listener();
-    else this.goneListeners.push(listener);
+    else (this.goneListeners ??= []).push(listener);
   }
 
   terminate(): void {
@@ -151,15 +146,25 @@ export class Session {
     return 'ok';
   }
 
+  get transport(): 'websocket' {
+    return 'websocket';
+  }
+
   /** The hot path: a few checks, then one write of bytes shared with every other reader. */
-  private sendEvents(batch: Batch): void {
+  events(batch: Batch): void {
     if (!this.writable()) return;
     this.socket.write(batch.ws);
     this.deps.metrics.delivered.websocket += batch.size;
   }
 
-  private sendFrame(frame: ServerFrame): void {
+  frame(frame: ServerFrame): void {
     if (this.writable()) this.ws.send(JSON.stringify(frame));
+  }
+
+  /** A subscription ended by itself (a reset or a failure). */
+  ended(sub: ReaderSubscription): void {
+    if (this.subscriptions.get(sub.feed) === sub) this.subscriptions.delete(sub.feed);
+    this.armIdleTimer();
   }
 
   /** Whether more may be sent; a reader whose queue passed the cap is cut off instead. */
@@ -172,7 +177,7 @@ export class Session {
   }
 
   private sendError(code: ProtocolErrorCode, message: string, feed?: string): void {
-    this.sendFrame({ type: 'error', code, message, ...(feed === undefined ? {} : { feed }) });
+    this.frame({ type: 'error', code, message, ...(feed === undefined ? {} : { feed }) });
   }
 
   private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
@@ -203,7 +208,7 @@ export class Session {
     const frame = parsed.frame;
     if (frame.type === 'unsubscribe') {
       this.drop(frame.feed);
-      this.sendFrame({ type: 'unsubscribed', feed: frame.feed });
+      this.frame({ type: 'unsubscribed', feed: frame.feed });
       this.armIdleTimer();
       return;
     }
@@ -233,7 +238,7 @@ export class Session {
   }
 
   private subscribe(frame: Extract<ClientFrame, { type: 'subscribe' }>): void {
-    const sub = new ReaderSubscription(frame.feed, this.sink, this.deps.access);
+    const sub = new ReaderSubscription(frame.feed, this, this.deps.access);
     this.subscriptions.set(frame.feed, sub);
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.idleTimer = null;

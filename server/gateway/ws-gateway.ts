@@ -11,7 +11,7 @@ import { FeedHub, type HubMember } from './feed-hub';
 import { KnownFeeds } from './known-feeds';
 import { CloseCode } from './protocol';
 import type { FeedAccess } from './reader-subscription';
-import { PingFrames, Session } from './session';
+import { PingFrames, Session, type SessionDeps } from './session';
 import { SseStream } from './sse-stream';
 import { StallWatch } from './stall-watch';
 import { Turns } from './turns';
@@ -89,6 +89,8 @@ export class WsGateway {
   private closePromise: Promise<void> | null = null;
   private readonly access: FeedAccess;
   private readonly fanOut: FanOutScheduler;
+  private readonly sessionDeps: SessionDeps;
+  private readonly onUpgradeSocketError = (err: unknown): void => this.options.onError(err, 'upgrade socket');
 
   constructor(private readonly options: GatewayOptions) {
     const replayRate = options.replayEventsPerAddressPerSecond;
@@ -109,6 +111,21 @@ export class WsGateway {
     };
     this.fanOut = new FanOutScheduler({ sliceMs: FAN_OUT_SLICE_MS, observe: (seconds) => options.metrics.fanOutSlice.observe(seconds) });
     this.admission = new Admission(options.admission);
+    this.sessionDeps = {
+      access: this.access,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      closeTimeoutMs: options.closeTimeoutMs ?? 5000,
+      idleHandshakeMs: options.idleHandshakeMs,
+      maxSubscriptions: options.maxSubscriptionsPerConnection,
+      framesPerSecond: options.framesPerSecond,
+      subscribesPerMinute: options.subscribesPerMinute,
+      metrics: options.metrics,
+      closed: (session) => {
+        this.sessions.delete(session);
+        this.admission.release(session.address);
+        options.metrics.connections.dec({ transport: 'websocket' });
+      },
+    };
     this.knownFeeds = new KnownFeeds(options.store, options.metrics);
     this.stalls = new StallWatch(options.stallTimeoutMs);
     this.wss = new WebSocketServer({
@@ -137,7 +154,7 @@ export class WsGateway {
 
   /** Handles an HTTP upgrade request for any path; answers non-WS_PATH requests with 404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', (err) => this.options.onError(err, 'upgrade socket'));
+    socket.on('error', this.onUpgradeSocketError);
     // Only the path matters; parsing the whole URL could throw on hostile input.
     const path = (req.url ?? '/').split('?', 1)[0];
     if (path !== WS_PATH) return refuse(socket, 404, 'route_not_found', 'no WebSocket endpoint here; use /v1/ws');
@@ -149,9 +166,15 @@ export class WsGateway {
     }
     const admitted = this.admit(req);
     if (isRefusal(admitted)) return refuse(socket, admitted.status, admitted.code, admitted.message);
-    // Counted from the handshake on, whether or not it completes.
-    socket.once('close', admitted.release);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, admitted.address));
+    // Counted from the handshake on, whether or not it completes: a session, once there is
+    // one, releases the slot itself, and the socket keeps nothing of ours (memory per reader).
+    const { address } = admitted;
+    const release = (): void => this.admission.release(address);
+    socket.once('close', release);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      socket.off('error', this.onUpgradeSocketError); // ws handles the socket's errors from now on
+      if (this.accept(ws, socket, address)) socket.off('close', release);
+    });
   }
 
   /**
@@ -180,7 +203,7 @@ export class WsGateway {
     });
     stream.onGone(() => {
       unwatch();
-      admitted.release();
+      this.admission.release(admitted.address);
       this.streams.delete(stream);
       this.options.metrics.connections.dec({ transport: 'sse' });
     });
@@ -222,27 +245,15 @@ export class WsGateway {
     return result;
   }
 
-  private accept(ws: WebSocket, socket: Duplex, address: string): void {
+  /** Starts a session on an upgraded connection; false when the node is draining (the connection is closed). */
+  private accept(ws: WebSocket, socket: Duplex, address: string): boolean {
     if (this.state !== 'running') {
       ws.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
-      return;
+      return false;
     }
-    const session = new Session(ws, socket, address, {
-      access: this.access,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? 1024 * 1024,
-      closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
-      idleHandshakeMs: this.options.idleHandshakeMs,
-      maxSubscriptions: this.options.maxSubscriptionsPerConnection,
-      framesPerSecond: this.options.framesPerSecond,
-      subscribesPerMinute: this.options.subscribesPerMinute,
-      metrics: this.options.metrics,
-    });
-    this.sessions.add(session);
+    this.sessions.add(new Session(ws, socket, address, this.sessionDeps));
     this.options.metrics.connections.inc({ transport: 'websocket' });
-    session.onGone(() => {
-      this.sessions.delete(session);
-      this.options.metrics.connections.dec({ transport: 'websocket' });
-    });
+    return true;
   }
 
   private async join(feedId: string, member: HubMember): Promise<FeedHub> {
