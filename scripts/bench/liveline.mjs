@@ -1,5 +1,5 @@
 // Liveline nodes as benchmark targets: start `node <root>/dist/server/index.js` with the
-// protective limits lifted (as scripts/bench-fanout.mjs does), create a feed, and size the
+// protective limits lifted (every reader comes from loopback), create a feed, and size the
 // entry body so that the event frame readers get is the requested number of bytes.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type WebSocket from 'ws';
+import WebSocket from 'ws';
 import type { Batch } from './delivery';
 import type { Metrics } from '../metrics';
-import { TokenBucket } from '../token-bucket';
+import { TokenBucket, type BucketRate } from '../token-bucket';
 import { CloseCode, parseClientFrame, type ClientFrame, type ProtocolErrorCode, type ServerFrame } from './protocol';
 import { ReaderSubscription, type FeedAccess, type SubscriptionSink } from './reader-subscription';
 
@@ -20,9 +20,46 @@ export interface SessionDeps {
   readonly framesPerSecond: number;
   /** Subscribe frames per minute (LIVELINE_SUBSCRIBES_PER_MINUTE), all of which may come at once. */
   readonly subscribesPerMinute: number;
+  /** The two budgets' rates, from sessionRates(): one pair for all sessions. */
+  readonly rates: SessionRates;
   readonly metrics: Metrics;
   /** The connection has closed (called once): its owner forgets it and frees its address's slot. */
   readonly closed: (session: Session) => void;
+}
+
+export interface SessionRates {
+  readonly frames: BucketRate;
+  readonly subscribes: BucketRate;
+}
+
+/** The budgets' rates for framesPerSecond and subscribesPerMinute (see SessionDeps). */
+export function sessionRates(framesPerSecond: number, subscribesPerMinute: number): SessionRates {
+  return {
+    frames: { perSecond: framesPerSecond, capacity: framesPerSecond * FRAME_BURST_SECONDS },
+    subscribes: { perSecond: subscribesPerMinute / 60, capacity: subscribesPerMinute },
+  };
+}
+
+/**
+ * The server's WebSocket: it knows its session, so the listeners on every socket are the
+ * same four functions rather than closures of their own (memory per idle reader).
+ */
+export class ReaderSocket extends WebSocket {
+  session: Session | null = null;
+}
+
+const sessionOf = (ws: WebSocket): Session | null => (ws instanceof ReaderSocket ? ws.session : null);
+function onSocketMessage(this: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  sessionOf(this)?.received(data, isBinary);
+}
+function onSocketPong(this: WebSocket, data: Buffer): void {
+  sessionOf(this)?.ponged(data);
+}
+function onSocketClose(this: WebSocket): void {
+  sessionOf(this)?.socketClosed();
+}
+function onSocketError(this: WebSocket, err: Error): void {
+  sessionOf(this)?.socketError(err);
 }
 
 /** RFC 6455 §5.5.2: FIN + opcode 9 (ping), unmasked, an 8-byte payload. */
@@ -89,25 +126,38 @@ export class Session implements SubscriptionSink {
    * too: this server never compresses). `deps` is shared by every session of a gateway:
    * what a session keeps for itself is what an idle reader costs.
    */
-  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, readonly address: string, private readonly deps: SessionDeps) {
-    this.frameBudget = new TokenBucket({ perSecond: deps.framesPerSecond, capacity: deps.framesPerSecond * FRAME_BURST_SECONDS });
-    this.subscribeBudget = new TokenBucket({ perSecond: deps.subscribesPerMinute / 60, capacity: deps.subscribesPerMinute });
+  constructor(private readonly ws: ReaderSocket, private readonly socket: Duplex, readonly address: string, private readonly deps: SessionDeps) {
+    this.frameBudget = new TokenBucket(deps.rates.frames);
+    this.subscribeBudget = new TokenBucket(deps.rates.subscribes);
     this.armIdleTimer();
-    ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
-    ws.on('pong', (data) => {
-      if (this.ping !== null && data.equals(this.ping.nonce)) this.ping = null;
-    });
-    ws.on('close', () => {
-      if (this.terminateTimer !== null) clearTimeout(this.terminateTimer);
-      if (this.idleTimer !== null) clearTimeout(this.idleTimer);
-      this.closing = true;
-      for (const sub of this.subscriptions.values()) sub.stop();
-      this.subscriptions.clear();
-      deps.closed(this);
-      for (const listener of this.goneListeners ?? []) listener();
-      this.goneListeners = null;
-    });
-    ws.on('error', (err) => deps.access.onError(err, 'reader socket'));
+    ws.session = this;
+    ws.on('message', onSocketMessage);
+    ws.on('pong', onSocketPong);
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+  }
+
+  /** A pong: the reader is alive if it carries our last ping's payload. (Called by the socket's listener.) */
+  ponged(data: Buffer): void {
+    if (this.ping !== null && data.equals(this.ping.nonce)) this.ping = null;
+  }
+
+  /** The connection has closed. (Called by the socket's listener.) */
+  socketClosed(): void {
+    if (this.terminateTimer !== null) clearTimeout(this.terminateTimer);
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.closing = true;
+    for (const sub of this.subscriptions.values()) sub.stop();
+    this.subscriptions.clear();
+    this.ws.session = null;
+    this.deps.closed(this);
+    for (const listener of this.goneListeners ?? []) listener();
+    this.goneListeners = null;
+  }
+
+  /** (Called by the socket's listener.) */
+  socketError(err: Error): void {
+    this.deps.access.onError(err, 'reader socket');
   }
 
   /** Closes the connection with `code`; the socket is destroyed if the handshake stalls. */
@@ -180,7 +230,8 @@ export class Session implements SubscriptionSink {
     this.frame({ type: 'error', code, message, ...(feed === undefined ? {} : { feed }) });
   }
 
-  private onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  /** A frame from the reader. (Called by the socket's listener.) */
+  received(data: WebSocket.RawData, isBinary: boolean): void {
     if (this.closing) return;
     // The budget is checked before any parsing: a flood costs a counter, not JSON work.
     const now = Date.now();

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type Server } from 'ws';
 import type { Broker } from '../broker/broker';
 import type { Metrics } from '../metrics';
 import type { FeedStore } from '../store/feed-store';
@@ -11,7 +11,7 @@ import { FeedHub, type HubMember } from './feed-hub';
 import { KnownFeeds } from './known-feeds';
 import { CloseCode } from './protocol';
 import type { FeedAccess } from './reader-subscription';
-import { PingFrames, Session, type SessionDeps } from './session';
+import { PingFrames, ReaderSocket, Session, sessionRates, type SessionDeps } from './session';
 import { SseStream } from './sse-stream';
 import { StallWatch } from './stall-watch';
 import { Turns } from './turns';
@@ -77,7 +77,7 @@ type GatewayState = 'running' | 'draining' | 'closed';
  */
 export class WsGateway {
   private state: GatewayState = 'running';
-  private readonly wss: WebSocketServer;
+  private readonly wss: Server<typeof ReaderSocket>;
   private readonly sessions = new Set<Session>();
   private readonly streams = new Set<SseStream>();
   private readonly hubs = new Map<string, FeedHub>();
@@ -119,6 +119,7 @@ export class WsGateway {
       maxSubscriptions: options.maxSubscriptionsPerConnection,
       framesPerSecond: options.framesPerSecond,
       subscribesPerMinute: options.subscribesPerMinute,
+      rates: sessionRates(options.framesPerSecond, options.subscribesPerMinute),
       metrics: options.metrics,
       closed: (session) => {
         this.sessions.delete(session);
@@ -128,7 +129,8 @@ export class WsGateway {
     };
     this.knownFeeds = new KnownFeeds(options.store, options.metrics);
     this.stalls = new StallWatch(options.stallTimeoutMs);
-    this.wss = new WebSocketServer({
+    this.wss = new WebSocketServer<typeof ReaderSocket>({
+      WebSocket: ReaderSocket,
       noServer: true,
       clientTracking: false,
       perMessageDeflate: false,
@@ -246,7 +248,7 @@ export class WsGateway {
   }
 
   /** Starts a session on an upgraded connection; false when the node is draining (the connection is closed). */
-  private accept(ws: WebSocket, socket: Duplex, address: string): boolean {
+  private accept(ws: ReaderSocket, socket: Duplex, address: string): boolean {
     if (this.state !== 'running') {
       ws.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
       return false;
