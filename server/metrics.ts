@@ -27,7 +27,7 @@ export interface Metrics {
   readonly fanOutSlice: Histogram;
   /** Events per batch written to a feed's readers: above 1 when events queued up while the node was busy. */
   readonly fanOutBatch: Histogram;
-  /** From the commit of an event to this node handing it to its readers, seconds. */
+  /** From the commit of an event to this node starting to write it to its readers, seconds. */
   readonly publishToDeliver: Histogram;
   /** Readers cut off because their send buffer passed the cap. */
   readonly slowReaders: Counter<'transport'>;
@@ -94,7 +94,7 @@ export function createMetrics(): Metrics {
     }),
     publishToDeliver: new Histogram({
       name: 'liveline_publish_to_deliver_seconds',
-      help: 'From commit to this node handing the event to its readers',
+      help: 'From commit to this node starting to write the event to its readers',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),

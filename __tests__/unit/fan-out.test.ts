@@ -4,7 +4,7 @@ import { Broadcast, type BatchReceiver } from '../../server/gateway/broadcast';
 import { Batch, Delivery, wsTextFrame } from '../../server/gateway/delivery';
 import { FanOutScheduler } from '../../server/gateway/fan-out';
 
-const event = (seq: number): Delivery => new Delivery(seq, Buffer.from(JSON.stringify({ type: 'event', seq })));
+const event = (seq: number): Delivery => new Delivery(seq, Buffer.from(JSON.stringify({ type: 'event', seq })), Date.now());
 const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A reader that records the seqs of each batch it is handed, optionally taking `costMs` of CPU per write. */

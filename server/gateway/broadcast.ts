@@ -19,8 +19,8 @@ export class Broadcast implements FanOutJob {
   private batch: Batch | null = null;
   private next: Iterator<BatchReceiver> | null = null;
 
-  /** `onBatch` hears each batch's size as it starts. */
-  constructor(private readonly members: ReadonlySet<BatchReceiver>, private readonly onBatch?: (events: number) => void) {}
+  /** `onBatch` hears of each batch as its writing starts. */
+  constructor(private readonly members: ReadonlySet<BatchReceiver>, private readonly onBatch?: (batch: Batch) => void) {}
 
   /** Queues `d`, the feed's next event; the scheduler then runs this job. */
   push(d: Delivery): void {
@@ -39,7 +39,7 @@ export class Broadcast implements FanOutJob {
       if (this.pending.length === 0) return true;
       this.batch = new Batch(this.pending);
       this.pending = [];
-      this.onBatch?.(this.batch.size);
+      this.onBatch?.(this.batch);
       this.next = this.members.values();
     }
     const batch = this.batch;

@@ -33,21 +33,21 @@ export class Delivery {
   private readonly jsonLength: number;
   private sseBytes: Buffer | null = null;
 
-  constructor(readonly seq: number, json: Buffer) {
+  /** `committedAt`: when the store committed the event, ms since the epoch. */
+  constructor(readonly seq: number, json: Buffer, readonly committedAt: number) {
     this.frame = wsTextFrame(json);
     this.jsonLength = json.length;
   }
 
   /** The event as a Server-Sent Events message whose `id:` is the seq. */
   get sse(): Buffer {
-    const json = this.frame.subarray(this.frame.length - this.jsonLength);
-    this.sseBytes ??= Buffer.concat([Buffer.from(`id: ${this.seq}\ndata: `), json, Buffer.from('\n\n')]);
+    this.sseBytes ??= Buffer.concat([Buffer.from(`id: ${this.seq}\ndata: `), this.frame.subarray(this.frame.length - this.jsonLength), Buffer.from('\n\n')]);
     return this.sseBytes;
   }
 }
 
 export function serializeEvent(e: FeedEvent): Delivery {
-  return new Delivery(e.seq, Buffer.from(JSON.stringify(toEventFrame(e))));
+  return new Delivery(e.seq, Buffer.from(JSON.stringify(toEventFrame(e))), Date.parse(e.at));
 }
 
 /**

@@ -89,6 +89,7 @@ export const VISITS_PER_CLOCK_READ = 16;
  */
 export class Sweep<T> implements FanOutJob {
   private readonly next: Iterator<T>;
+  private finished = false;
 
   constructor(items: ReadonlySet<T>, private readonly visit: (item: T) => void) {
     this.next = items.values();
@@ -100,6 +101,12 @@ export class Sweep<T> implements FanOutJob {
       this.visit(item.value);
       if (++visits % VISITS_PER_CLOCK_READ === 0 && performance.now() >= deadline) return false;
     }
+    this.finished = true;
     return true;
+  }
+
+  /** Every item has been visited. */
+  get done(): boolean {
+    return this.finished;
   }
 }

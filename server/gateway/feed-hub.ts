@@ -116,7 +116,11 @@ export class FeedHub {
   private readonly closedSignal = deferred();
 
   constructor(readonly feedId: string, private readonly deps: FeedHubDeps) {
-    this.broadcast = new Broadcast(this.members, (events) => deps.metrics.fanOutBatch.observe(events));
+    this.broadcast = new Broadcast(this.members, (batch) => {
+      deps.metrics.fanOutBatch.observe(batch.size);
+      const now = Date.now();
+      for (const d of batch.events) deps.metrics.publishToDeliver.observe(Math.max(0, now - d.committedAt) / 1000);
+    });
     this.ready = this.start();
     // Joiners observe the rejection through `ready`; this keeps it from being reported as unhandled.
     this.ready.catch(() => undefined);
@@ -371,7 +375,6 @@ export class FeedHub {
   }
 
   private emit(e: FeedEvent): void {
-    this.deps.metrics.publishToDeliver.observe(Math.max(0, Date.now() - Date.parse(e.at)) / 1000);
     const d = serializeEvent(e);
     this._lastSeq = e.seq;
     this.recent.push(d);

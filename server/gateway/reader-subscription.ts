@@ -14,7 +14,7 @@ export interface FeedAccess {
   readonly metrics: Metrics;
   /** Events one resume may replay (LIVELINE_MAX_RESUME_EVENTS); a reader further behind is reset. */
   readonly resumeLimit: number;
-  /** Resolves on this subscription's turn to work: one per loop iteration node-wide, round-robin by address. */
+  /** Resolves on this subscription's turn to work: turns go one at a time, round-robin by address, a slice of each loop iteration. */
   turn(address: string): Promise<Turn>;
   /** Charges `events` replayed to `address`'s budget; false when it can't pay now. */
   chargeReplay(address: string, events: number): boolean;
@@ -65,7 +65,11 @@ export class ReaderSubscription implements HubMember {
     if (this.state === 'live') {
       // The hot path: one comparison, then the batch's bytes as they are (a reader that
       // joined during it already has its first seqs: it gets the rest).
-      if (batch.first > this.cursor + 1) return; // can't happen: the hub delivers every seq
+      if (batch.first > this.cursor + 1) {
+        // Can't happen (the hub delivers every seq); if it ever did, the reader resubscribes from its cursor.
+        this.fail('unavailable', 'delivery skipped events; subscribe again from your cursor', new Error(`feed ${this.feed}: batch from ${batch.first} after ${this.cursor}`));
+        return;
+      }
       const rest = batch.after(this.cursor);
       if (rest === null) return;
       this.cursor = rest.last;
@@ -92,7 +96,7 @@ export class ReaderSubscription implements HubMember {
   /** Runs the subscription up to live delivery. Never rejects: failures become error frames. */
   async start(since?: number, epoch?: string): Promise<void> {
     // Every stretch of work below runs in a turn of its own: a thousand subscribes arriving
-    // at once are served one per loop iteration, with everyone else's traffic in between.
+    // at once are served a slice of each loop iteration, with everyone else's traffic in between.
     let turn = await this.access.turn(this.sink.address);
     if (this.ended) return;
     let hub: FeedHub;

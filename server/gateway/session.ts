@@ -178,7 +178,9 @@ export class Session implements SubscriptionSink {
     else (this.goneListeners ??= []).push(listener);
   }
 
+  /** Drops the connection without a goodbye (a reader that doesn't read can't get one). */
   terminate(): void {
+    this.closing = true;
     this.ws.terminate();
   }
 
@@ -188,11 +190,13 @@ export class Session implements SubscriptionSink {
    * answer (the reader has not read what we sent before it: it is gone, or it doesn't read).
    * `pingFrame` is the whole ping frame (from PingFrames), written as it is.
    */
-  heartbeat(stallMs: number, now = Date.now(), pingFrame: PingFrame = new PingFrames(1).next()): 'ok' | 'stalled' {
+  heartbeat(stallMs: number, now = Date.now(), pingFrame?: PingFrame): 'ok' | 'stalled' {
+    if (this.closing) return 'ok'; // going anyway (and counted once)
     if (this.ping !== null) return now - this.ping.at >= stallMs ? 'stalled' : 'ok';
-    if (this.closing || this.ws.readyState !== this.ws.OPEN) return 'ok';
-    this.ping = { nonce: pingFrame.subarray(PING_HEADER.length), at: now };
-    this.socket.write(pingFrame);
+    if (this.ws.readyState !== this.ws.OPEN) return 'ok';
+    const frame = pingFrame ?? new PingFrames(1).next();
+    this.ping = { nonce: frame.subarray(PING_HEADER.length), at: now };
+    this.socket.write(frame);
     return 'ok';
   }
 

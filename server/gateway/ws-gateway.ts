@@ -90,6 +90,8 @@ export class WsGateway {
   private readonly access: FeedAccess;
   private readonly fanOut: FanOutScheduler;
   private readonly sessionDeps: SessionDeps;
+  /** The heartbeat round in progress: a round that hasn't finished (a saturated node) isn't doubled up. */
+  private pingRound: Sweep<Session> | null = null;
   private readonly onUpgradeSocketError = (err: unknown): void => this.options.onError(err, 'upgrade socket');
 
   constructor(private readonly options: GatewayOptions) {
@@ -250,6 +252,7 @@ export class WsGateway {
   /** Starts a session on an upgraded connection; false when the node is draining (the connection is closed). */
   private accept(ws: ReaderSocket, socket: Duplex, address: string): boolean {
     if (this.state !== 'running') {
+      ws.on('error', this.onUpgradeSocketError); // a bad frame during the goodbye must not go unhandled
       ws.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect');
       return false;
     }
@@ -306,14 +309,16 @@ export class WsGateway {
   /** One heartbeat round: pings every WebSocket (in slices, like any fan-out) and checks SSE streams for stalls. */
   private checkAlive(): void {
     const now = Date.now();
+    void this.stalls.check(now);
+    if (this.pingRound !== null && !this.pingRound.done) return;
     const frames = new PingFrames(this.sessions.size);
-    this.fanOut.wake(new Sweep(this.sessions, (s) => {
-      if (s.heartbeat(this.options.stallTimeoutMs, now, frames.next()) === 'stalled') {
+    this.pingRound = new Sweep(this.sessions, (s) => {
+      if (s.heartbeat(this.options.stallTimeoutMs, Date.now(), frames.next()) === 'stalled') {
         this.options.metrics.stalledReaders.inc({ transport: 'websocket' });
         s.terminate();
       }
-    }));
-    void this.stalls.check(now);
+    });
+    this.fanOut.wake(this.pingRound);
   }
 }
 
