@@ -9,8 +9,11 @@ export const USAGE = `usage: npm run bench -- [mode] [options]
 modes (default, with no mode and no options: the full comparison written to docs/benchmarks.md):
   (none)         one fixed-rate run per target
   --pin          server process(es) pinned to CPU 0 (taskset), generator and Redis to the others
+                 (--restart: node B alone on CPU 0; node A, Redis and the workers on the others)
   --sweep        rising delivery rates until p99 >= 250 ms or any loss; reports the highest clean rate
   --idle N       N idle subscribed connections to one node; server RSS per connection
+  --restart N    a node restart under N readers: two nodes on Redis, N readers on node A, SIGTERM to A;
+                 every reader resumes on node B; reports when all were resubscribed and caught up
   --full         the full comparison (what no arguments does); writes docs/benchmarks.md
   --write-doc F  only write docs/benchmarks.md from the JSON lines in file F
 options:
@@ -20,11 +23,13 @@ options:
   --rate R       posts per second (default 400); deliveries/s offered = R x readers
   --seconds S    posting time per run (default 10)
   --payload B    bytes of one delivery frame (default 500)
-  --workers W    reader worker processes (default 2)
+  --workers W    reader worker processes (default 2; with --restart on 2 vCPUs, 2 beat 3 and 4)
+  --drain-ms MS  --restart: LIVELINE_DRAIN_MS of both nodes (default 0: A closes every reader at once)
+  --entries-during M  --restart: entries posted to node B from the SIGTERM on, over max(1 s, drain) (default 20)
   --concurrency C  publisher requests in flight at most (default 32)
   --drain S      longest wait for the backlog after the last post (default 15)
   --rates LIST   sweep rates in deliveries/s (default 10000,25000,50000,75000,100000,150000,200000,300000,400000)
-  --cpu-prof DIR V8 CPU profiles of Liveline servers into DIR
+  --cpu-prof DIR V8 CPU profiles of Liveline servers into DIR (--restart: node B only)
   --out FILE     also append the JSON lines to FILE
 Stdout: one JSON line per run. Stderr: a short human report. Exit 1 on any loss, duplicate,
 out-of-order delivery or error; 2 on bad usage.`;
@@ -32,6 +37,12 @@ out-of-order delivery or error; 2 on bad usage.`;
 function usageError(message) {
   process.stderr.write(`bench: ${message}\n${USAGE}\n`);
   process.exit(2);
+}
+
+function wholeNumber(v, key, min, max) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) usageError(`${key} must be a whole number from ${min} to ${max}`);
+  return n;
 }
 
 function positive(v, key, integer) {
@@ -43,7 +54,7 @@ function positive(v, key, integer) {
 export function parseArgs(argv) {
   const o = {
     mode: 'fixed', pin: false, full: argv.length === 0, idle: null, writeDoc: null, targets: [...TARGETS], root: ROOT,
-    readers: 1000, rate: 400, seconds: 10, payload: 500, workers: 2, concurrency: 32, drainCap: 15, cpuProf: null, out: null,
+    readers: 1000, rate: 400, seconds: 10, payload: 500, workers: 2, restart: null, drainMs: 0, entriesDuring: 20, concurrency: 32, drainCap: 15, cpuProf: null, out: null,
     rates: [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 400_000],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,6 +70,9 @@ export function parseArgs(argv) {
       case '--pin': o.pin = true; break;
       case '--sweep': o.mode = 'sweep'; break;
       case '--idle': o.mode = 'idle'; o.idle = positive(value(), key, true); break;
+      case '--restart': o.mode = 'restart'; o.restart = positive(value(), key, true); break;
+      case '--drain-ms': o.drainMs = wholeNumber(value(), key, 0, 600_000); break;
+      case '--entries-during': o.entriesDuring = wholeNumber(value(), key, 1, 10_000); break;
       case '--full': o.full = true; break;
       case '--write-doc': o.writeDoc = path.resolve(value()); break;
       case '--target': {
@@ -84,6 +98,7 @@ export function parseArgs(argv) {
   }
   if (o.payload < 200) usageError('--payload must be at least 200 bytes (the frame envelope alone is ~150)');
   if (o.idle !== null && o.idle > 60_000) usageError('--idle is limited to 60,000 connections');
+  if (o.restart !== null && o.restart > 60_000) usageError('--restart is limited to 60,000 readers');
   o.cpus = os.cpus().length;
   if (o.pin && o.cpus < 2) usageError('--pin needs at least 2 CPUs');
   return o;

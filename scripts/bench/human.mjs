@@ -2,6 +2,31 @@
 
 const n = (x, unit = '') => (x === null || x === undefined ? 'n/a' : `${Number(x).toLocaleString('en-US')}${unit}`);
 
+const sec = (ms) => (ms === null || ms === undefined ? 'n/a' : `${(ms / 1000).toFixed(2)} s`);
+const pcts = (o, ps) => ps.map((p) => `${p}% ${sec(o?.[`p${p}`])}`).join(', ') + (o?.never ? ` (${n(o.never)} never)` : '');
+
+function restartHuman(r) {
+  const b = r.nodeB ?? {};
+  const c = r.reconnects ?? {};
+  const lines = [
+    `== restart: ${n(r.readersOpened)}/${n(r.readers)} readers on node A (${r.workers} worker processes), SIGTERM to A at t0, drain ${n(r.drainMs, ' ms')}; `
+      + `${n(r.posts?.ok)}/${n(r.entriesDuring)} entries posted to node B over ${sec(r.posts?.lastPostMs)}`,
+    `   A's closes reached readers: min ${sec(r.closeMs?.min)}, p50 ${sec(r.closeMs?.p50)}, max ${sec(r.closeMs?.max)} ${JSON.stringify(r.closeCodes ?? {})}; `
+      + `A exited ${n(r.nodeA?.exitCode)} after ${sec(r.nodeA?.exitMs)} (CPU ${n(r.nodeA?.cpuSecAfterSigterm, ' s')})`,
+    `   resubscribed and caught up on B, from t0: ${pcts(r.caughtUpMs, [50, 90, 99, 100])}; 100% from A's last close ${sec(r.caughtUpAfterLastCloseMs)}`,
+    `   per reader close -> resubscribed: p50 ${sec(r.downtimeMs?.p50)}, p99 ${sec(r.downtimeMs?.p99)}, max ${sec(r.downtimeMs?.p100)}; `
+      + `of it on B (connect -> subscribed): p50 ${sec(r.onBMs?.p50)}, p99 ${sec(r.onBMs?.p99)}, max ${sec(r.onBMs?.p100)}`,
+    `   reconnects ${n(c.connectsToB)} (${n(c.readersRetried)} readers retried, ${n(c.failedAttempts)} failed ${JSON.stringify(c.failedReasons ?? {})}); `
+      + `unavailable ${n(c.unavailableFrames)}, rate_limited ${n(c.rateLimitedFrames)}, drops on B ${n(c.dropsOnB)}`,
+    `   node B: CPU ${n(b.cpuSec, ' s')} (${n(b.sysCpuSec, ' s')} kernel) over ${sec(r.waveSec === null ? null : r.waveSec * 1000)} (${n(b.cpuAvgCores)} cores avg, ${n(b.cpuPeakCores)} peak), `
+      + `RSS ${n(Math.round((b.rssBeforeKB ?? NaN) / 1024), ' MB')} -> peak ${n(Math.round((b.peakRssKB ?? NaN) / 1024), ' MB')}; `
+      + `client CPU ${n(r.clientCpuSec, ' s')} (${n(r.clientSysCpuSec, ' s')} kernel; ${n(r.clientCpuCores)} cores); redis ${n(r.redisCpuSec, ' s')}; machine ${n(r.machineBusyPct, '%')} busy`,
+    `   lost ${n(r.lost)} dup ${n(r.duplicated)} out-of-order ${n(r.outOfOrder)} epoch mismatch ${n(r.epochMismatch)} resets ${n(r.resets)}`,
+  ];
+  if (!r.valid) lines.push(`   NOT VALID: ${r.errors.join('; ') || 'see counts above'}`);
+  return lines.join('\n');
+}
+
 /** A few lines describing one JSON result. */
 export function human(r) {
   if (r.mode === 'machine') {
@@ -17,6 +42,7 @@ export function human(r) {
       + `server RSS ${n(r.serverRssKB?.before, ' KB')} -> ${n(r.serverRssKB?.after, ' KB')} = ${n(r.rssPerConnectionKB, ' KB')} per connection`
       + `${r.valid ? '' : ` NOT VALID: ${r.errors.join('; ')}`}`;
   }
+  if (r.mode === 'restart') return restartHuman(r);
   const L = r.latencyMs ?? {};
   const lines = [
     `== ${r.target} ${r.mode}${r.pinned ? ' pinned' : ''}${r.step ? ` step ${n(r.step)}/s` : ''}: ${n(r.readersOpened)}/${n(r.readers)} readers, `

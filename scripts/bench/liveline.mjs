@@ -26,7 +26,7 @@ export function entryPath(root) {
 
 /**
  * Starts one Liveline node.
- * @param {{root: string, redisUrl: string|null, prefix: string, cpus: string|null, cpuProf: string|null, name: string}} o
+ * @param {{root: string, redisUrl: string|null, prefix: string, cpus: string|null, cpuProf: string|null, name: string, drainMs?: number}} o
  */
 export async function startNode(o) {
   const entry = entryPath(o.root);
@@ -44,7 +44,7 @@ export async function startNode(o) {
     LIVELINE_READER_REQUESTS_PER_IP_PER_SECOND: '1000000',
     LIVELINE_EDITOR_WRITES_PER_MINUTE: '1000000',
     LIVELINE_METRICS_PORT: '0',
-    LIVELINE_DRAIN_MS: '0',
+    LIVELINE_DRAIN_MS: String(o.drainMs ?? 0),
   };
   delete env.REDIS_URL;
   delete env.REDIS_CLUSTER_NODES;
@@ -93,7 +93,7 @@ async function loopDelay(metricsUrl) {
   return { max: value('liveline_nodejs_eventloop_lag_max_seconds'), p99: value('liveline_nodejs_eventloop_lag_p99_seconds') };
 }
 
-async function api(url, method, urlPath, body) {
+export async function api(url, method, urlPath, body) {
   const res = await fetch(`${url}${urlPath}`, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },

@@ -8,6 +8,7 @@
 //   2. sweep, unpinned, 1,000 readers, embedded/redis/nchan  (~14 s per step; each stops at the
 //      first rate with p99 >= 250 ms or any loss: 2-6 steps, ~3-4 min)
 //   3. idle, 15,000 connections, embedded and nchan       (~25 s)
+//   4. restart, 10,000 readers moved from node A to node B, drain 0  (~20 s)
 // On the 2-vCPU dev machine that is about 5 minutes in all; at worst (every sweep running through
 // all 9 rates) about 10 minutes. Every run is bounded: posting time + a capped drain.
 //
@@ -26,6 +27,7 @@ import { cpuSets, parseArgs } from './args.mjs';
 import { human } from './human.mjs';
 import { nchanVersions } from './nchan.mjs';
 import { writeDoc } from './report.mjs';
+import { restartRun } from './restart-run.mjs';
 import { fanoutRun, idleRun } from './run.mjs';
 import { startTarget } from './targets.mjs';
 
@@ -113,6 +115,14 @@ async function idle(name, n) {
   });
 }
 
+/** `--restart N`: its own pair of nodes (restart-run.mjs). */
+async function restart(n, drainMs, pin) {
+  log(`restart: ${n} readers on node A, SIGTERM to A (drain ${drainMs} ms), every reader resumes on node B${pin ? ' (node B pinned to CPU 0)' : ''}`);
+  const res = await restartRun({ ...o, ...cpuSets(o, pin), restart: n, drainMs });
+  emit({ mode: 'restart', pinned: pin, ...res });
+  if (!res.valid) failures += 1;
+}
+
 /** Warnings worth seeing first (a build older than its sources, few fds), and one second of machine load. */
 async function preflight() {
   const entry = path.join(o.root, 'dist', 'server', 'index.js');
@@ -144,10 +154,15 @@ async function main() {
     for (const t of ['embedded', 'redis', 'two-nodes', 'nchan']) await fixed(t, true, 'saturate', { readers: 1000, rate: 400, payload: 500 });
     for (const t of ['embedded', 'redis', 'nchan']) await sweep(t, false);
     for (const t of ['embedded', 'nchan']) await idle(t, 15_000);
+    await restart(10_000, 0, false);
     const jsonl = path.join(os.tmpdir(), `liveline-bench-${Date.now()}.jsonl`);
     appendFileSync(jsonl, `${lines.join('\n')}\n`);
     log(`raw JSON lines: ${jsonl}`);
     log(`wrote ${writeDoc(jsonl, path.join(ROOT, 'docs', 'benchmarks.md'))}`);
+    return;
+  }
+  if (o.mode === 'restart') {
+    await restart(o.restart, o.drainMs, o.pin);
     return;
   }
   for (const t of o.targets) {

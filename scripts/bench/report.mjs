@@ -65,6 +65,26 @@ function idleTable(rows) {
   return out.join('\n');
 }
 
+const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : (ms / 1000).toFixed(2));
+
+function restartTable(rows) {
+  const out = [
+    '| readers | drain ms | workers | A\'s closes reached readers s (min / p50 / max) | close → resubscribed s (p50 / p99 / max) | resubscribed and caught up from t0 s (50% / 90% / 99% / 100%) | 100% from A\'s last close s | node A exit (code, s) | node B CPU s (cores avg / peak) | node B RSS MB (before → peak) | client CPU s | lost / dup / out-of-order | valid |',
+    '| ---: | ---: | ---: | --- | --- | --- | ---: | --- | --- | --- | ---: | --- | --- |',
+  ];
+  for (const r of rows) {
+    const c = r.closeMs ?? {};
+    const d = r.downtimeMs ?? {};
+    const u = r.caughtUpMs ?? {};
+    const b = r.nodeB ?? {};
+    out.push(`| ${n(r.readersOpened)}${r.pinned ? ' (B pinned)' : ''} | ${n(r.drainMs)} | ${n(r.workers)} | ${secs(c.min)} / ${secs(c.p50)} / ${secs(c.max)} `
+      + `| ${secs(d.p50)} / ${secs(d.p99)} / ${secs(d.p100)} | ${secs(u.p50)} / ${secs(u.p90)} / ${secs(u.p99)} / ${secs(u.p100)} | ${secs(r.caughtUpAfterLastCloseMs)} `
+      + `| ${n(r.nodeA?.exitCode)}, ${secs(r.nodeA?.exitMs)} | ${n(b.cpuSec, 2)} (${n(b.cpuAvgCores, 2)} / ${n(b.cpuPeakCores, 2)}) `
+      + `| ${n(b.rssBeforeKB / 1024)} → ${n(b.peakRssKB / 1024)} | ${n(r.clientCpuSec, 2)} | ${n(r.lost)} / ${n(r.duplicated)} / ${n(r.outOfOrder)} | ${r.valid ? 'yes' : 'NO'} |`);
+  }
+  return out.join('\n');
+}
+
 /** Renders the markdown for `all` (parsed JSON lines). */
 export function render(all) {
   const m = all.find((r) => r.mode === 'machine') ?? {};
@@ -109,6 +129,15 @@ export function render(all) {
         + 'Unpinned: server, Redis and generator share all CPUs.', '', sweepTable(all), '');
   }
   if (idle.length > 0) parts.push('## Idle connections', '', 'Subscribed WebSocket connections that receive nothing; server RSS growth per connection (one node / nginx master + worker).', '', idleTable(idle), '');
+  const restarts = all.filter((r) => r.mode === 'restart');
+  if (restarts.length > 0) {
+    parts.push('## Restart', '',
+      'Two Liveline nodes, A and B, on one throwaway redis-server; N readers subscribed on A from mid-history (seq after 10 entries). '
+        + 't0 = SIGTERM to node A: A closes its readers (1012) over LIVELINE_DRAIN_MS; each reconnects to B after the SDK\'s full-jitter backoff '
+        + '(random in [0, 0.5 s) at first) and resumes with `since` + `epoch` while 20 entries are posted to B over max(1 s, drain). '
+        + '"Caught up" = resubscribed on B and holding the last seq. Client, both nodes and Redis share the machine\'s CPUs (node A\'s shutdown too).',
+      '', restartTable(restarts), '');
+  }
   parts.push('Ratios are against Nchan measured in the same run. A generator using close to all of its CPU(s) limits what can be measured; see its column.', '');
   return parts.join('\n');
 }

@@ -16,7 +16,7 @@ const r1 = (x) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 10)
 const r3 = (x) => (x === null || !Number.isFinite(x) ? null : Math.round(x * 1000) / 1000);
 
 /** Source addresses for readers, so that 20,000 connections don't run out of ephemeral ports. */
-const LOCAL_ADDRESSES = Array.from({ length: 8 }, (_, k) => `127.0.0.${k + 1}`);
+export const LOCAL_ADDRESSES = Array.from({ length: 8 }, (_, k) => `127.0.0.${k + 1}`);
 
 /**
  * Starts `workers` reader workers and connects `readers` readers of `channel` over them.
