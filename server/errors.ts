@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   reset: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  revision_conflict: 412,
   idempotency_key_reused: 422,
   rate_limited: 429,
   too_many_connections: 429,

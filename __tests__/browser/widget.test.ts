@@ -237,6 +237,21 @@ describe('the live-blog widget in Chromium', () => {
     }, undefined, WAIT);
   });
 
+  it('shows a correction note under the corrected entry, with its time, beside "Updated"', async () => {
+    app = await startTestApp();
+    const http = api(app);
+    await http.createFeed('corrections');
+    const { entry } = (await http.post('/v1/feeds/corrections/entries', { headline: 'Turnout 61%', body: '<p>Early figures.</p>' })).body as { entry: { id: string } };
+    const p = await openWidget(app, 'corrections');
+    await listIs(p, ['Turnout 61%']);
+    const fixed = await http.call('PATCH', `/v1/feeds/corrections/entries/${entry.id}`, { headline: 'Turnout 63%', correction: 'An earlier version misstated the turnout.' }, { 'If-Match': '"1"' });
+    expect(fixed.status).toBe(200);
+    await listIs(p, ['Turnout 63%']);
+    const note = await p.waitForSelector('.ll-list article .ll-corr', WAIT);
+    expect(await note.textContent()).toMatch(/^Correction, \d{1,2}:\d{2}( [AP]M)?: An earlier version misstated the turnout\.$/);
+    expect(await p.$eval('.ll-list article .ll-upd', (el) => el.textContent)).toMatch(/^Updated /);
+  });
+
   it('across a server restart on the same port: every entry exactly once, none missing', async () => {
     backend = createMemoryBackend({ historySize: 1000 }, (err) => {
       throw err;

@@ -1,4 +1,5 @@
 import type Redis from 'ioredis';
+import { feedKeys } from '../../server/redis/keys';
 import { createRedisBackend } from '../../server/redis/redis-backend';
 import { TestRedis } from '../helpers/redis-server';
 import { describeBroker } from './broker-contract';
@@ -45,6 +46,36 @@ describe('Redis store specifics', () => {
       const slots = new Set(await Promise.all(keys.map((k) => client.call('CLUSTER', 'KEYSLOT', k).catch(() => keyslotByTag(k)))));
       expect(slots.size).toBe(1);
       for (const k of keys) expect(k).toContain('{slot}');
+    } finally {
+      client.disconnect();
+      await b.close();
+    }
+  });
+});
+
+describe('Redis store: data written before revisions existed', () => {
+  it('reads an entry and a feed stored without revision as revision 1, uncorrected, and edits them from there', async () => {
+    const b = await backend(100);
+    const client: Redis = server.client();
+    try {
+      const k = feedKeys(`t${n}`, 'old');
+      const ctx = { actor: 'desk' };
+      const { entry } = await b.store.createEntry(
+        (await b.store.createFeed({ id: 'old', title: 'Old', description: '', status: 'live', summary: null }, ctx)).id,
+        { headline: 'before', body: '', authors: [], tags: [], pinned: false, keyEvent: false }, ctx,
+      );
+      // As an older Liveline wrote them: no revision, no corrections.
+      const strip = (json: string | null): string => {
+        const { revision: _r, corrections: _c, ...rest } = JSON.parse(json ?? '{}') as Record<string, unknown>;
+        return JSON.stringify(rest);
+      };
+      await client.hset(k.entries, entry.id, strip(await client.hget(k.entries, entry.id)));
+      await client.set(k.feed, strip(await client.get(k.feed)));
+
+      expect((await b.store.snapshot('old', 10))?.entries[0]).toMatchObject({ revision: 1, corrections: [] });
+      expect(await b.store.getFeed('old')).toMatchObject({ revision: 1 });
+      const edited = await b.store.updateEntry('old', entry.id, { headline: 'after', correction: 'Renamed.' }, ctx, 1);
+      expect(edited.entry).toMatchObject({ revision: 2, corrections: [{ revision: 2, note: 'Renamed.' }] });
     } finally {
       client.disconnect();
       await b.close();

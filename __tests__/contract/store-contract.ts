@@ -116,6 +116,51 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect(corrected.entry.pinned).toBe(true);
     });
 
+    it('counts revisions: 1 when created, +1 per change of content, not for a pin; corrections kept with theirs', async () => {
+      const { entry } = await store.createEntry(feed, entryInput('count'), ctx);
+      expect(entry).toMatchObject({ revision: 1, corrections: [] });
+      const pinned = await store.updateEntry(feed, entry.id, parseEntryPatch({ pinned: true }), ctx);
+      expect(pinned.entry.revision).toBe(1);
+      const fixed = await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'counted', correction: 'An earlier version misstated the count.' }), ctx);
+      expect(fixed.entry).toMatchObject({ revision: 2, headline: 'counted', corrections: [{ revision: 2, at: fixed.entry.updatedAt, note: 'An earlier version misstated the count.' }] });
+      const again = await store.updateEntry(feed, entry.id, parseEntryPatch({ body: '<p>recounted</p>' }), ctx);
+      expect(again.entry).toMatchObject({ revision: 3, corrections: [{ revision: 2 }] });
+      const head = await store.head(feed);
+      const logged = await store.eventsSince(feed, 0, head?.epoch);
+      const revisions = logged?.kind === 'events' ? logged.events.map((e) => (e.type === 'entry.updated' || e.type === 'entry.created' ? e.data.revision : null)) : [];
+      expect(revisions).toEqual([1, 1, 2, 3]); // events carry the revision
+      const f1 = await store.getFeed(feed);
+      expect(f1?.revision).toBe(1);
+      expect((await store.updateFeed(feed, { title: 'Renamed' }, ctx)).feed.revision).toBe(2);
+    });
+
+    it('refuses a change from a stale revision (If-Match) with revision_conflict carrying the current version, and writes nothing', async () => {
+      const { entry } = await store.createEntry(feed, entryInput('race'), ctx);
+      const first = await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'first editor' }), ctx, 1);
+      expect(first.entry.revision).toBe(2);
+      const head = await store.head(feed);
+      await rejectsWith(store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'second editor' }), ctx, 1), 'revision_conflict', {
+        entry: expect.objectContaining({ id: entry.id, revision: 2, headline: 'first editor' }),
+      });
+      await rejectsWith(store.deleteEntry(feed, entry.id, ctx, 1), 'revision_conflict');
+      await rejectsWith(store.updateFeed(feed, { title: 'stale' }, ctx, 7), 'revision_conflict', { feed: expect.objectContaining({ revision: 1 }) });
+      expect(await store.head(feed)).toEqual(head);
+      expect((await store.snapshot(feed, 10))?.entries[0]).toMatchObject({ headline: 'first editor', revision: 2 });
+      // The right revision goes through; without If-Match the last write wins.
+      expect((await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'merged' }), ctx, 2)).entry.revision).toBe(3);
+      expect((await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'blind' }), ctx)).entry.revision).toBe(4);
+      expect((await store.deleteEntry(feed, entry.id, ctx, 4)).seq).toBe((head?.seq ?? 0) + 3);
+    });
+
+    it('lets exactly one of two concurrent edits from the same revision through', async () => {
+      const { entry } = await store.createEntry(feed, entryInput('both'), ctx);
+      const results = await Promise.allSettled(['a', 'b'].map((who) => store.updateEntry(feed, entry.id, parseEntryPatch({ headline: `editor ${who}` }), ctx, 1)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const refused = results.find((r) => r.status === 'rejected');
+      expect(refused?.status === 'rejected' ? refused.reason : null).toMatchObject({ code: 'revision_conflict' });
+      expect((await store.head(feed))?.seq).toBe(2);
+    });
+
     it('keeps seq dense under concurrent writes', async () => {
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => store.createEntry(feed, entryInput(`e${i}`), ctx)));
       expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));

@@ -136,6 +136,8 @@ export function entry(id: string, over: Partial<Entry> = {}): Entry {
     keyEvent: false,
     publishedAt: '2024-11-05T20:00:00.000Z',
     updatedAt: '2024-11-05T20:00:00.000Z',
+    revision: 1,
+    corrections: [],
     ...over,
   };
 }

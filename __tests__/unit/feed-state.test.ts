@@ -5,7 +5,7 @@ import { applyEntryPatch, DEFAULT_MAX_PINNED_PER_FEED, pinnedCap, tooManyPinned 
 
 const at = '2024-06-19T10:00:00.000Z';
 const entry = (extra: Partial<Entry>): Entry => ({
-  id: 'e1', feedId: 'f', headline: null, body: '', authors: [], tags: [], pinned: false, keyEvent: false, publishedAt: at, updatedAt: at, ...extra,
+  id: 'e1', feedId: 'f', headline: null, body: '', authors: [], tags: [], pinned: false, keyEvent: false, publishedAt: at, updatedAt: at, revision: 1, corrections: [], ...extra,
 });
 const later = new Date('2024-06-19T11:00:00.000Z');
 

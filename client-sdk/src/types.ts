@@ -18,6 +18,15 @@ export interface Feed {
   readonly updatedAt: string;
   readonly liveSince: string | null;
   readonly endedAt: string | null;
+  /** 1 when created, +1 for each change (absent from servers older than revisions). */
+  readonly revision?: number;
+}
+
+/** A correction note kept with an entry (plain text), with the revision it made. */
+export interface Correction {
+  readonly revision: number;
+  readonly at: string;
+  readonly note: string;
 }
 
 /** One update in a feed. */
@@ -34,6 +43,10 @@ export interface Entry {
   readonly keyEvent: boolean;
   readonly publishedAt: string;
   readonly updatedAt: string;
+  /** 1 when created, +1 for each change of content: a higher one is newer (absent from servers older than revisions). */
+  readonly revision?: number;
+  /** Correction notes, oldest first (absent from servers older than revisions). */
+  readonly corrections?: readonly Correction[];
 }
 
 /** GET /v1/feeds/:feed — the feed, its newest entries, and the cursor they are current to. */

@@ -21,6 +21,17 @@ export interface Feed {
   readonly liveSince: string | null;
   /** Set when the feed goes `ended`; cleared if it goes live again. */
   readonly endedAt: string | null;
+  /** 1 when created, +1 for each change: what an editor's `If-Match` names (sent as `ETag`). */
+  readonly revision: number;
+}
+
+/** A correction note kept with an entry: why the entry changed, as the desk tells readers. */
+export interface Correction {
+  /** The revision the correction made. */
+  readonly revision: number;
+  readonly at: string;
+  /** Plain text. */
+  readonly note: string;
 }
 
 export interface Entry {
@@ -38,6 +49,14 @@ export interface Entry {
   readonly publishedAt: string;
   /** Equal to publishedAt until the entry is first edited. */
   readonly updatedAt: string;
+  /**
+   * 1 when created, +1 for each change of the entry's content (headline, body, authors,
+   * tags, or a correction); pinning and key-event marks don't count. What an editor's
+   * `If-Match` names (sent as `ETag`); readers never replace a newer revision with an older one.
+   */
+  readonly revision: number;
+  /** Correction notes, oldest first. */
+  readonly corrections: readonly Correction[];
 }
 
 export type FeedEventType = 'entry.created' | 'entry.updated' | 'entry.deleted' | 'feed.updated';

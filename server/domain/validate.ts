@@ -39,6 +39,8 @@ export interface EntryPatch {
   readonly tags?: readonly string[];
   readonly pinned?: boolean;
   readonly keyEvent?: boolean;
+  /** A correction note (plain text) kept with the revision this patch makes. */
+  readonly correction?: string;
 }
 
 export const LIMITS = {
@@ -49,6 +51,7 @@ export const LIMITS = {
   body: 50_000,
   listItems: 20,
   listItem: 100,
+  correction: 500,
 } as const;
 
 export function parseNewFeed(input: unknown): NewFeed {
@@ -88,7 +91,7 @@ export function parseNewEntry(input: unknown): NewEntry {
 }
 
 export function parseEntryPatch(input: unknown): EntryPatch {
-  const o = object(input, ['headline', 'body', 'authors', 'tags', 'pinned', 'keyEvent']);
+  const o = object(input, ['headline', 'body', 'authors', 'tags', 'pinned', 'keyEvent', 'correction']);
   const patch: { -readonly [K in keyof EntryPatch]: EntryPatch[K] } = {};
   if (o.headline !== undefined) patch.headline = o.headline === null ? null : text(o.headline, 'headline', LIMITS.headline, false) || null;
   if (o.body !== undefined) patch.body = html(o.body, 'body', LIMITS.body);
@@ -96,6 +99,13 @@ export function parseEntryPatch(input: unknown): EntryPatch {
   if (o.tags !== undefined) patch.tags = list(o.tags, 'tags');
   if (o.pinned !== undefined) patch.pinned = bool(o.pinned, 'pinned');
   if (o.keyEvent !== undefined) patch.keyEvent = bool(o.keyEvent, 'keyEvent');
+  if (o.correction !== undefined) {
+    const note = text(o.correction, 'correction', LIMITS.correction, true);
+    if (patch.headline === undefined && patch.body === undefined && patch.authors === undefined && patch.tags === undefined) {
+      throw invalid('correction', 'a correction goes with a change of the headline, body, authors or tags');
+    }
+    patch.correction = note;
+  }
   return nonEmpty(patch);
 }
 

@@ -9,7 +9,7 @@ import type { RateLimiter } from '../rate-limiter';
 import type { FeedStore, IdempotencyRequest } from '../store/feed-store';
 import { actorOf, requireEditor } from './auth';
 import { AuthThrottle } from './auth-throttle';
-import { feedIdParam } from './params';
+import { feedIdParam, ifMatchRevision, revisionTag } from './params';
 import { exactRouter } from './router';
 
 /** Largest request body an editor may send. */
@@ -75,12 +75,14 @@ export function editorRoutes({ store, tokens, rateLimiter, metrics, authFailures
 
   r.post('/v1/feeds', ...editor, requireJson, parseJson, async (req, res) => {
     const feed = await store.createFeed(parseNewFeed(req.body), { actor: actorOf(res.locals) });
-    res.status(201).location(`/v1/feeds/${feed.id}`).json({ feed });
+    res.status(201).location(`/v1/feeds/${feed.id}`).set('ETag', revisionTag(feed.revision)).json({ feed });
   });
 
   r.patch('/v1/feeds/:feedId', ...editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
-    res.json(await store.updateFeed(id, parseFeedPatch(req.body), { actor: actorOf(res.locals) }));
+    const expected = ifMatchRevision(req.get('if-match'));
+    const result = await store.updateFeed(id, parseFeedPatch(req.body), { actor: actorOf(res.locals) }, expected);
+    res.set('ETag', revisionTag(result.feed.revision)).json(result);
     published('feed.updated');
   });
 
@@ -90,20 +92,22 @@ export function editorRoutes({ store, tokens, rateLimiter, metrics, authFailures
     const result = await store.createEntry(id, input, { actor: actorOf(res.locals) }, idempotency(req.get('idempotency-key'), input));
     if (result.replayed) res.set('Idempotent-Replayed', 'true');
     else published('entry.created');
-    res.status(201).location(`/v1/feeds/${id}#entry-${result.entry.id}`).json({ entry: result.entry, seq: result.seq });
+    res.status(201).location(`/v1/feeds/${id}#entry-${result.entry.id}`).set('ETag', revisionTag(result.entry.revision)).json({ entry: result.entry, seq: result.seq });
   });
 
   r.patch('/v1/feeds/:feedId/entries/:entryId', ...editor, requireJson, parseJson, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
-    res.json(await store.updateEntry(id, entry, parseEntryPatch(req.body), { actor: actorOf(res.locals) }));
+    const expected = ifMatchRevision(req.get('if-match'));
+    const result = await store.updateEntry(id, entry, parseEntryPatch(req.body), { actor: actorOf(res.locals) }, expected);
+    res.set('ETag', revisionTag(result.entry.revision)).json(result);
     published('entry.updated');
   });
 
   r.delete('/v1/feeds/:feedId/entries/:entryId', ...editor, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);
-    const { seq } = await store.deleteEntry(id, entry, { actor: actorOf(res.locals) });
+    const { seq } = await store.deleteEntry(id, entry, { actor: actorOf(res.locals) }, ifMatchRevision(req.get('if-match')));
     res.json({ id: entry, seq });
     published('entry.deleted');
   });

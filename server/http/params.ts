@@ -16,3 +16,20 @@ export function intParam(raw: unknown, name: string, fallback: number | null, mi
   }
   return n;
 }
+
+/**
+ * The revision an `If-Match` header names (`"3"`, also `3` or `W/"3"`), or undefined when
+ * there is none (`*` included: any current version matches). Anything else is a 400.
+ */
+export function ifMatchRevision(raw: string | undefined): number | undefined {
+  if (raw === undefined || raw.trim() === '*') return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(raw);
+  const n = m === null ? NaN : Number(m[1]);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new AppError('bad_request', 'If-Match must name one revision, as the ETag gave it (e.g. "3")', { field: 'If-Match' });
+  }
+  return n;
+}
+
+/** The ETag of a feed or entry at `revision`: what an editor sends back as If-Match. */
+export const revisionTag = (revision: number): string => `"${revision}"`;

@@ -4,7 +4,8 @@ import { AppError, isAppError } from '../errors';
 import type { Entry, EntryPage, Feed, FeedEvent, FeedEventType, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+  upgradeStoredEntry, upgradeStoredFeed, type StoredEntry, type StoredFeed,
 } from '../store/feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
@@ -87,13 +88,13 @@ export class RedisStore implements FeedStore {
     });
   }
 
-  updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext): Promise<{ feed: Feed; seq: number }> {
+  updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext, expectedRevision?: number): Promise<{ feed: Feed; seq: number }> {
     return this.guard(async () => {
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const raw = await this.redis.get(this.keys(feedId).feed);
         if (raw === null) throw feedNotFound(feedId);
         const at = this.now();
-        const feed = applyFeedPatch(parseStored<Feed>(raw), patch, at);
+        const feed = applyFeedPatch(storedFeed(raw), patch, at, expectedRevision);
         const json = JSON.stringify(feed);
         const result = await this.commit(feedId, { op: 'feed', expected: raw, json, type: 'feed.updated', data: json, at, actor: ctx.actor });
         if (result.kind === 'ok') return { feed, seq: result.seq };
@@ -105,7 +106,7 @@ export class RedisStore implements FeedStore {
   getFeed(feedId: string): Promise<Feed | null> {
     return this.guard(async () => {
       const raw = await this.redis.get(this.keys(feedId).feed);
-      return raw === null ? null : parseStored<Feed>(raw);
+      return raw === null ? null : storedFeed(raw);
     });
   }
 
@@ -129,14 +130,14 @@ export class RedisStore implements FeedStore {
     });
   }
 
-  updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext): Promise<EntryWritten> {
+  updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten> {
     return this.guard(async () => {
       const k = this.keys(feedId);
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const raw = await this.redis.hget(k.entries, entryId);
         if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
         const at = this.now();
-        const entry = applyEntryPatch(parseStored<Entry>(raw), patch, at);
+        const entry = applyEntryPatch(storedEntry(raw), patch, at, expectedRevision);
         const json = JSON.stringify(entry);
         const result = await this.commit(feedId, {
           op: 'update', entryId, expected: raw, json, pinned: entry.pinned, type: 'entry.updated', data: json, at, actor: ctx.actor,
@@ -147,13 +148,25 @@ export class RedisStore implements FeedStore {
     });
   }
 
-  deleteEntry(feedId: string, entryId: string, ctx: WriteContext): Promise<{ seq: number }> {
+  deleteEntry(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<{ seq: number }> {
     return this.guard(async () => {
-      const result = await this.commit(feedId, {
-        op: 'delete', entryId, json: '', type: 'entry.deleted', data: JSON.stringify({ id: entryId }), at: this.now(), actor: ctx.actor,
-      });
-      if (result.kind !== 'ok') throw new Error('a delete cannot conflict or replay');
-      return { seq: result.seq };
+      const k = this.keys(feedId);
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        // With If-Match, delete only the version whose revision was checked (compare-and-set).
+        let expected: string | undefined;
+        if (expectedRevision !== undefined) {
+          const raw = await this.redis.hget(k.entries, entryId);
+          if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
+          checkRevision('entry', storedEntry(raw), expectedRevision);
+          expected = raw;
+        }
+        const result = await this.commit(feedId, {
+          op: 'delete', entryId, expected, json: '', type: 'entry.deleted', data: JSON.stringify({ id: entryId }), at: this.now(), actor: ctx.actor,
+        });
+        if (result.kind === 'ok') return { seq: result.seq };
+        if (result.kind === 'replayed') throw new Error('a delete cannot replay');
+      }
+      throw new AppError('unavailable', `entry "${entryId}" is changing too fast; retry`);
     });
   }
 
@@ -164,7 +177,7 @@ export class RedisStore implements FeedStore {
       if (reply === null) return null;
       const [feed, seq, epoch, pinned, entries, cursor] = tuple(reply, 6);
       return {
-        feed: parseStored<Feed>(str(feed)),
+        feed: storedFeed(str(feed)),
         entries: [...storedEntries(pinned), ...storedEntries(entries)],
         nextBefore: cursor === null ? null : str(cursor),
         seq: Number(str(seq)),
@@ -201,7 +214,7 @@ export class RedisStore implements FeedStore {
       const head = { seq: num(seq), epoch: str(currentEpoch) };
       const reason = classifyCursor(since, epoch, head, num(oldest));
       if (reason !== null) return { kind: 'reset', head, reason };
-      return { kind: 'events', head, events: list(events).map((e) => parseStored<FeedEvent>(str(e))) };
+      return { kind: 'events', head, events: list(events).map((e) => storedEvent(str(e))) };
     });
   }
 
@@ -298,5 +311,16 @@ function num(v: unknown): number {
 
 function storedEntries(v: unknown): Entry[] {
   // HMGET answers null for an id whose entry vanished; the scripts run atomically, so that is corruption.
-  return list(v).map((e) => parseStored<Entry>(str(e)));
+  return list(v).map((e) => storedEntry(str(e)));
+}
+
+const storedEntry = (raw: string): Entry => upgradeStoredEntry(parseStored<StoredEntry>(raw));
+const storedFeed = (raw: string): Feed => upgradeStoredFeed(parseStored<StoredFeed>(raw));
+
+/** An event from the log, its entry or feed brought up to date (events logged before revisions existed). */
+function storedEvent(raw: string): FeedEvent {
+  const e = parseStored<FeedEvent>(raw);
+  if (e.type === 'entry.created' || e.type === 'entry.updated') return { ...e, data: upgradeStoredEntry(e.data) };
+  if (e.type === 'feed.updated') return { ...e, data: upgradeStoredFeed(e.data) };
+  return e;
 }

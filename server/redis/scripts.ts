@@ -19,7 +19,7 @@ return 1
 /**
  * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency.
  * ARGV: channel, history size, op (feed|create|update|delete), entry id,
- *       expected current JSON (compare-and-set for feed/update), new JSON, pinned (1|0),
+ *       expected current JSON (compare-and-set for feed/update, and for delete when not ''), new JSON, pinned (1|0),
  *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s,
  *       most pinned entries per feed.
  * → {'ok', seq, epoch} | {'replayed', record} | {'feed_not_found'} | {'entry_not_found'}
@@ -49,7 +49,7 @@ if op == 'feed' then
 elseif op == 'update' or op == 'delete' then
   local entry = redis.call('HGET', KEYS[5], id)
   if not entry then return {'entry_not_found'} end
-  if op == 'update' and entry ~= ARGV[5] then return {'conflict'} end
+  if (op == 'update' or ARGV[5] ~= '') and entry ~= ARGV[5] then return {'conflict'} end
   order = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
 end
 if ARGV[7] == '1' and (op == 'create' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then

@@ -20,10 +20,22 @@ export function newFeed(id: string, input: NewFeed, now: Date): Feed {
     updatedAt: at,
     liveSince: input.status === 'live' ? at : null,
     endedAt: input.status === 'ended' ? at : null,
+    revision: 1,
   };
 }
 
-export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date): Feed {
+/**
+ * Refuses a change made from a revision other than the current one (`If-Match`):
+ * `revision_conflict` (412) carrying the current version, so the editor can merge.
+ * `expected` undefined: no precondition (the last write wins).
+ */
+export function checkRevision<T extends { readonly revision: number }>(kind: 'entry' | 'feed', current: T, expected: number | undefined): void {
+  if (expected === undefined || expected === current.revision) return;
+  throw new AppError('revision_conflict', `this ${kind} is at revision ${current.revision}, not ${expected}: someone else changed it; merge and retry with If-Match: "${current.revision}"`, { [kind]: current });
+}
+
+export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date, expectedRevision?: number): Feed {
+  checkRevision('feed', feed, expectedRevision);
   const at = now.toISOString();
   const status = patch.status ?? feed.status;
   return {
@@ -32,12 +44,26 @@ export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date): Feed {
     updatedAt: at,
     liveSince: feed.liveSince ?? (status === 'live' ? at : null),
     endedAt: status === 'ended' ? (feed.status === 'ended' ? feed.endedAt : at) : null,
+    revision: feed.revision + 1,
   };
 }
 
 export function newEntry(feedId: string, id: string, input: NewEntry, now: Date): Entry {
   const at = now.toISOString();
-  return { id, feedId, ...input, publishedAt: at, updatedAt: at };
+  return { id, feedId, ...input, publishedAt: at, updatedAt: at, revision: 1, corrections: [] };
+}
+
+/** An entry as a store may hold it: written before revisions existed, it has neither field. */
+export type StoredEntry = Omit<Entry, 'revision' | 'corrections'> & Partial<Pick<Entry, 'revision' | 'corrections'>>;
+export type StoredFeed = Omit<Feed, 'revision'> & Partial<Pick<Feed, 'revision'>>;
+
+/** A stored entry brought up to date: one written before revisions existed is at revision 1, uncorrected. */
+export function upgradeStoredEntry(entry: StoredEntry): Entry {
+  return { ...entry, revision: entry.revision ?? 1, corrections: entry.corrections ?? [] };
+}
+
+export function upgradeStoredFeed(feed: StoredFeed): Feed {
+  return { ...feed, revision: feed.revision ?? 1 };
 }
 
 /**
@@ -45,10 +71,20 @@ export function newEntry(feedId: string, id: string, input: NewEntry, now: Date)
  * (no headline and no visible body), naming the field the patch emptied: the same rule a
  * new entry meets, applied here so both stores refuse it identically, before any write.
  */
-export function applyEntryPatch(entry: Entry, patch: EntryPatch, now: Date): Entry {
-  // Pinning and marking a key event are not corrections: only content changes move updatedAt.
-  const corrected = patch.headline !== undefined || patch.body !== undefined || patch.authors !== undefined || patch.tags !== undefined;
-  const next = { ...entry, ...patch, updatedAt: corrected ? now.toISOString() : entry.updatedAt };
+export function applyEntryPatch(entry: Entry, patch: EntryPatch, now: Date, expectedRevision?: number): Entry {
+  checkRevision('entry', entry, expectedRevision);
+  // Pinning and marking a key event are not changes of content: they don't move updatedAt or the revision.
+  const changed = patch.headline !== undefined || patch.body !== undefined || patch.authors !== undefined || patch.tags !== undefined;
+  const { correction, ...fields } = patch;
+  const at = now.toISOString();
+  const revision = changed ? entry.revision + 1 : entry.revision;
+  const next: Entry = {
+    ...entry,
+    ...fields,
+    updatedAt: changed ? at : entry.updatedAt,
+    revision,
+    corrections: correction === undefined ? entry.corrections : [...entry.corrections, { revision, at, note: correction }],
+  };
   if (patch.headline !== undefined || patch.body !== undefined) requireContent(next, patch.body !== undefined ? 'body' : 'headline');
   return next;
 }

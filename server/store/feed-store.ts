@@ -61,16 +61,23 @@ export type EventsSince =
 export interface FeedStore {
   /** Creates a feed with a new epoch and seq 0; no event is appended. Throws `feed_exists`. */
   createFeed(input: NewFeed, ctx: WriteContext): Promise<Feed>;
-  /** Appends `feed.updated`. Throws `feed_not_found`. */
-  updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext): Promise<{ readonly feed: Feed; readonly seq: number }>;
+  /**
+   * Appends `feed.updated` (revision + 1). With `expectedRevision` (If-Match), a feed at
+   * another revision is refused with `revision_conflict` carrying it. Throws `feed_not_found`.
+   */
+  updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext, expectedRevision?: number): Promise<{ readonly feed: Feed; readonly seq: number }>;
   getFeed(feedId: string): Promise<Feed | null>;
 
   /** Appends `entry.created`, unless `idempotency` replays an earlier call. Throws `feed_not_found`. */
   createEntry(feedId: string, input: NewEntry, ctx: WriteContext, idempotency?: IdempotencyRequest): Promise<EntryCreated>;
-  /** Appends `entry.updated` with the whole entry after the change. Throws `feed_not_found`, `entry_not_found`. */
-  updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext): Promise<EntryWritten>;
-  /** Appends `entry.deleted`. Throws `feed_not_found`, `entry_not_found`. */
-  deleteEntry(feedId: string, entryId: string, ctx: WriteContext): Promise<{ readonly seq: number }>;
+  /**
+   * Appends `entry.updated` with the whole entry after the change. With `expectedRevision`
+   * (If-Match), an entry at another revision is refused with `revision_conflict` carrying it.
+   * Throws `feed_not_found`, `entry_not_found`.
+   */
+  updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten>;
+  /** Appends `entry.deleted`; `expectedRevision` as for updateEntry. Throws `feed_not_found`, `entry_not_found`. */
+  deleteEntry(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<{ readonly seq: number }>;
 
   /** The feed, its pinned entries and its newest `limit` unpinned entries, and the cursor they are current to. */
   snapshot(feedId: string, limit: number): Promise<FeedSnapshot | null>;

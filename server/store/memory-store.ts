@@ -3,7 +3,7 @@ import { AppError } from '../errors';
 import type { Entry, EntryPage, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
 } from './feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
@@ -74,10 +74,10 @@ export class MemoryStore implements FeedStore {
     return feed;
   }
 
-  async updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext): Promise<{ feed: Feed; seq: number }> {
+  async updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext, expectedRevision?: number): Promise<{ feed: Feed; seq: number }> {
     const state = this.state(feedId);
     const now = this.now();
-    state.feed = applyFeedPatch(state.feed, patch, now);
+    state.feed = applyFeedPatch(state.feed, patch, now, expectedRevision);
     const seq = this.append(state, now, ctx, { type: 'feed.updated', data: state.feed });
     return { feed: state.feed, seq };
   }
@@ -112,20 +112,21 @@ export class MemoryStore implements FeedStore {
     return { entry, seq, replayed: false };
   }
 
-  async updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext): Promise<EntryWritten> {
+  async updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten> {
     const state = this.state(feedId);
     const stored = this.stored(state, entryId);
     const now = this.now();
-    const entry = applyEntryPatch(stored.entry, patch, now);
+    const entry = applyEntryPatch(stored.entry, patch, now, expectedRevision);
     if (entry.pinned && !stored.entry.pinned) this.checkPinnedCap(state);
     stored.entry = entry;
     const seq = this.append(state, now, ctx, { type: 'entry.updated', data: stored.entry });
     return { entry: stored.entry, seq };
   }
 
-  async deleteEntry(feedId: string, entryId: string, ctx: WriteContext): Promise<{ seq: number }> {
+  async deleteEntry(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<{ seq: number }> {
     const state = this.state(feedId);
     const stored = this.stored(state, entryId);
+    checkRevision('entry', stored.entry, expectedRevision);
     state.byId.delete(entryId);
     state.timeline.splice(state.timeline.indexOf(stored), 1);
     return { seq: this.append(state, this.now(), ctx, { type: 'entry.deleted', data: { id: entryId } }) };

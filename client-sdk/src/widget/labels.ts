@@ -18,6 +18,8 @@ export interface WidgetLabels {
   by: string;
   /** Before the time of the last correction: "Updated" → "Updated 21:14". */
   updated: string;
+  /** Before each correction note: "Correction" → "Correction, 21:14: An earlier version misstated …". */
+  correction: string;
   /** Text of each entry's permalink anchor (#entry-ID). */
   permalink: string;
   /** Relative time under a minute. */
@@ -46,6 +48,7 @@ export const DEFAULT_LABELS: Readonly<WidgetLabels> = {
   keyEvent: 'Key event',
   by: 'By',
   updated: 'Updated',
+  correction: 'Correction',
   permalink: 'Link',
   justNow: 'Just now',
   newUpdates: (n) => (n === 1 ? '1 new update' : `${n} new updates`),

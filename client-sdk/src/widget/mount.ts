@@ -198,6 +198,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     const body = h('div', 'll-html ll-body');
     body.innerHTML = e.body; // sanitised by the server
     el.append(body);
+    for (const c of e.corrections ?? []) el.append(h('p', 'll-corr', `${L.correction}, ${clock(c.at)}: ${c.note}`));
     if (e.tags.length) {
       const foot = h('div', 'll-foot');
       for (const tag of e.tags) foot.append(h('span', '', `#${tag}`));
@@ -363,6 +364,9 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   };
 
   const onUpdated = (e: Entry): void => {
+    // Never step back to an older version (a late or cached copy): the higher revision stands.
+    const held = queue.find((x) => x.id === e.id) ?? shown.get(e.id)?.e;
+    if (held !== undefined && (held.revision ?? 0) > (e.revision ?? 0)) return;
     if (loadingOlder) latest.set(e.id, e);
     const q = queue.findIndex((x) => x.id === e.id);
     if (q >= 0) {

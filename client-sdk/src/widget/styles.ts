@@ -50,7 +50,7 @@ const CSS = `.liveline{font-family:var(--liveline-font,inherit);color:var(--live
 .ll-box .ll-entry{padding:.75rem 0}
 .ll-box .ll-entry:first-of-type{border-top:0;padding-top:.25rem}
 .ll-clock{font-weight:700;color:var(--liveline-text,inherit)}
-.ll-upd{font-style:italic}
+.ll-upd{font-style:italic}.ll-corr{font-size:.9em;font-style:italic;margin:.4em 0}
 .ll-tag{font-weight:700;color:var(--liveline-accent,#c70000)}
 .ll-hl{font-size:1.25rem;margin:.35rem 0 .25rem!important}
 .ll-by{margin:.25rem 0;font-size:.875rem;color:var(--liveline-muted,#5f6368)}
