@@ -73,9 +73,12 @@ describe('Redis store: data written before revisions existed', () => {
       await client.set(k.feed, strip(await client.get(k.feed)));
 
       expect((await b.store.snapshot('old', 10))?.entries[0]).toMatchObject({ revision: 1, corrections: [] });
+      await client.del(k.revisions(entry.id)); // and no history
+      expect(await b.store.revisions('old', entry.id)).toEqual([expect.objectContaining({ revision: 1, headline: 'before', actor: '' })]);
       expect(await b.store.getFeed('old')).toMatchObject({ revision: 1 });
       const edited = await b.store.updateEntry('old', entry.id, { headline: 'after', correction: 'Renamed.' }, ctx, 1);
       expect(edited.entry).toMatchObject({ revision: 2, corrections: [{ revision: 2, note: 'Renamed.' }] });
+      expect((await b.store.revisions('old', entry.id)).map((v) => [v.revision, v.headline, v.actor])).toEqual([[1, 'before', ''], [2, 'after', 'desk']]);
     } finally {
       client.disconnect();
       await b.close();

@@ -152,6 +152,23 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect((await store.deleteEntry(feed, entry.id, ctx, 4)).seq).toBe((head?.seq ?? 0) + 3);
     });
 
+    it('keeps every version of an entry with who saved it and when, one per revision, gone with the entry', async () => {
+      const { entry } = await store.createEntry(feed, entryInput('v1'), { actor: 'ana' });
+      await store.updateEntry(feed, entry.id, parseEntryPatch({ pinned: true }), { actor: 'tom' }); // no new version
+      const v2 = await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'v2', correction: 'Misnamed.' }), { actor: 'tom' });
+      await store.updateEntry(feed, entry.id, parseEntryPatch({ tags: ['count'] }), { actor: 'ana' });
+      const versions = await store.revisions(feed, entry.id);
+      expect(versions).toEqual([
+        { revision: 1, at: entry.publishedAt, actor: 'ana', headline: 'v1', body: '<p>v1</p>', authors: [], tags: [], correction: null },
+        { revision: 2, at: v2.entry.updatedAt, actor: 'tom', headline: 'v2', body: '<p>v1</p>', authors: [], tags: [], correction: 'Misnamed.' },
+        expect.objectContaining({ revision: 3, actor: 'ana', headline: 'v2', tags: ['count'], correction: null }),
+      ]);
+      await rejectsWith(store.revisions(feed, 'nope'), 'entry_not_found');
+      await rejectsWith(store.revisions('no-such-feed', entry.id), 'feed_not_found');
+      await store.deleteEntry(feed, entry.id, ctx);
+      await rejectsWith(store.revisions(feed, entry.id), 'entry_not_found');
+    });
+
     it('lets exactly one of two concurrent edits from the same revision through', async () => {
       const { entry } = await store.createEntry(feed, entryInput('both'), ctx);
       const results = await Promise.allSettled(['a', 'b'].map((who) => store.updateEntry(feed, entry.id, parseEntryPatch({ headline: `editor ${who}` }), ctx, 1)));

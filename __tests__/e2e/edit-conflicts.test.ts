@@ -38,6 +38,24 @@ describe('editing over HTTP: revisions, corrections, If-Match', () => {
     expect((await http.call('DELETE', `/v1/feeds/desk/entries/${entry.id}`, undefined, { 'If-Match': '"4"' })).status).toBe(200);
   });
 
+  it('lists every version of an entry for editors (who, when, what it said); readers can\'t', async () => {
+    const http = api(app);
+    await http.createFeed('history');
+    const { entry } = (await http.post('/v1/feeds/history/entries', { headline: 'Polls close', body: '<p>At 22:00.</p>' })).body as { entry: { id: string } };
+    await http.call('PATCH', `/v1/feeds/history/entries/${entry.id}`, { body: '<p>At 21:00.</p>', correction: 'Polls close at 21:00, not 22:00.' }, { 'If-Match': '"1"' });
+    const res = await http.get(`/v1/feeds/history/entries/${entry.id}/revisions`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      revisions: [
+        expect.objectContaining({ revision: 1, actor: 'desk', headline: 'Polls close', body: '<p>At 22:00.</p>', correction: null, at: expect.any(String) }),
+        expect.objectContaining({ revision: 2, actor: 'desk', body: '<p>At 21:00.</p>', correction: 'Polls close at 21:00, not 22:00.' }),
+      ],
+    });
+    expect(JSON.stringify(res.body)).not.toContain('test-editor-token'); // the editor's name, never the token
+    expect((await api(app, null).get(`/v1/feeds/history/entries/${entry.id}/revisions`)).status).toBe(401);
+    expect((await http.get('/v1/feeds/history/entries/nope/revisions')).status).toBe(404);
+  });
+
   it('guards feed edits the same way', async () => {
     const http = api(app);
     const created = await http.post('/v1/feeds', { id: 'night', title: 'Election night' });

@@ -59,6 +59,21 @@ export interface Entry {
   readonly corrections: readonly Correction[];
 }
 
+/** One version of an entry's content, as editors read it back: who made it, when, and what it said. */
+export interface EntryVersion {
+  readonly revision: number;
+  /** When this version was saved. */
+  readonly at: string;
+  /** The editor (token name) who saved it. */
+  readonly actor: string;
+  readonly headline: string | null;
+  readonly body: string;
+  readonly authors: readonly string[];
+  readonly tags: readonly string[];
+  /** The correction note saved with this version, if any. */
+  readonly correction: string | null;
+}
+
 export type FeedEventType = 'entry.created' | 'entry.updated' | 'entry.deleted' | 'feed.updated';
 
 /** What each event type carries in `data`. */

@@ -104,6 +104,13 @@ export function editorRoutes({ store, tokens, rateLimiter, metrics, authFailures
     published('entry.updated');
   });
 
+  // Reading history is not a write: the token is needed, the writes-per-minute budget is not charged.
+  r.get('/v1/feeds/:feedId/entries/:entryId/revisions', auth, async (req, res) => {
+    const id = feedIdParam(req.params.feedId);
+    const entry = entryId(req.params.entryId as string, id);
+    res.set('Cache-Control', 'no-store').json({ revisions: await store.revisions(id, entry) });
+  });
+
   r.delete('/v1/feeds/:feedId/entries/:entryId', ...editor, async (req, res) => {
     const id = feedIdParam(req.params.feedId);
     const entry = entryId(req.params.entryId as string, id);

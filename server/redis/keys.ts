@@ -22,6 +22,8 @@ export interface FeedKeys {
   readonly channel: string;
   /** String: an Idempotency-Key's record (fingerprint, newline, original result); expires. */
   idempotency(key: string): string;
+  /** List: an entry's versions (EntryVersion JSON), oldest first; deleted with the entry. */
+  revisions(entryId: string): string;
 }
 
 export function feedKeys(prefix: string, feedId: string): FeedKeys {
@@ -36,6 +38,7 @@ export function feedKeys(prefix: string, feedId: string): FeedKeys {
     pinned: `${base}:pinned`,
     channel: `${base}:channel`,
     idempotency: (key) => `${base}:idem:${key}`,
+    revisions: (entryId) => `${base}:rev:${entryId}`,
   };
 }
 

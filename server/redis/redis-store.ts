@@ -1,11 +1,11 @@
 import type Redis from 'ioredis';
 import { nanoid } from 'nanoid';
 import { AppError, isAppError } from '../errors';
-import type { Entry, EntryPage, Feed, FeedEvent, FeedEventType, FeedSnapshot } from '../domain/types';
+import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedEventType, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
 import {
   applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
-  upgradeStoredEntry, upgradeStoredFeed, type StoredEntry, type StoredFeed,
+  upgradeStoredEntry, upgradeStoredFeed, versionOf, type StoredEntry, type StoredFeed,
 } from '../store/feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
@@ -52,6 +52,9 @@ interface CommitRequest {
   readonly at: Date;
   readonly actor: string;
   readonly idempotency?: IdempotencyRequest & { readonly ttlSeconds: number };
+  /** The version this write makes, and the one it replaces (see COMMIT). */
+  readonly version?: EntryVersion | null;
+  readonly previousVersion?: EntryVersion | null;
 }
 
 type CommitResult =
@@ -120,6 +123,7 @@ export class RedisStore implements FeedStore {
         : { key: `auto:${nanoid(16)}`, fingerprint: 'auto', ttlSeconds: INTERNAL_KEY_TTL_SECONDS };
       const result = await this.commit(feedId, {
         op: 'create', entryId: entry.id, json, pinned: entry.pinned, type: 'entry.created', data: json, at, actor: ctx.actor, idempotency,
+        version: versionOf(entry, ctx.actor),
       });
       if (result.kind === 'ok') return { entry, seq: result.seq, replayed: false };
       if (result.kind === 'replayed') {
@@ -137,10 +141,12 @@ export class RedisStore implements FeedStore {
         const raw = await this.redis.hget(k.entries, entryId);
         if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
         const at = this.now();
-        const entry = applyEntryPatch(storedEntry(raw), patch, at, expectedRevision);
+        const previous = storedEntry(raw);
+        const entry = applyEntryPatch(previous, patch, at, expectedRevision);
         const json = JSON.stringify(entry);
         const result = await this.commit(feedId, {
           op: 'update', entryId, expected: raw, json, pinned: entry.pinned, type: 'entry.updated', data: json, at, actor: ctx.actor,
+          version: versionOf(entry, ctx.actor, previous), previousVersion: versionOf(previous, ''),
         });
         if (result.kind === 'ok') return { entry, seq: result.seq };
       }
@@ -167,6 +173,17 @@ export class RedisStore implements FeedStore {
         if (result.kind === 'replayed') throw new Error('a delete cannot replay');
       }
       throw new AppError('unavailable', `entry "${entryId}" is changing too fast; retry`);
+    });
+  }
+
+  revisions(feedId: string, entryId: string): Promise<readonly EntryVersion[]> {
+    return this.guard(async () => {
+      const k = this.keys(feedId);
+      const [versions, raw] = await Promise.all([this.redis.lrange(k.revisions(entryId), 0, -1), this.redis.hget(k.entries, entryId)]);
+      if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
+      // An entry stored before histories existed and never edited since: its one version.
+      if (versions.length === 0) return [versionOf(storedEntry(raw), '') as EntryVersion];
+      return versions.map((v) => parseStored<EntryVersion>(v));
     });
   }
 
@@ -238,10 +255,14 @@ export class RedisStore implements FeedStore {
     const tail = `,"type":${JSON.stringify(req.type)},"data":${req.data},"at":${JSON.stringify(req.at.toISOString())},"actor":${JSON.stringify(req.actor)}}`;
     const reply = await COMMIT.run(
       this.redis,
-      [k.feed, k.seq, k.epoch, k.events, k.entries, k.timeline, k.pinned, idem === undefined ? k.feed : k.idempotency(idem.key)],
+      [
+        k.feed, k.seq, k.epoch, k.events, k.entries, k.timeline, k.pinned, idem === undefined ? k.feed : k.idempotency(idem.key),
+        req.entryId === undefined ? k.feed : k.revisions(req.entryId),
+      ],
       [
         k.channel, this.options.historySize, req.op, req.entryId ?? '', req.expected ?? '', req.json, req.pinned === true ? '1' : '0',
         head, tail, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, this.maxPinned,
+        req.version ? JSON.stringify(req.version) : '', req.previousVersion ? JSON.stringify(req.previousVersion) : '',
       ],
     );
     const [status, value] = list(reply);

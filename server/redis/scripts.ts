@@ -17,11 +17,13 @@ return 1
 `, 7);
 
 /**
- * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency.
+ * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency, the entry's
+ *       versions (the feed key when there is no entry).
  * ARGV: channel, history size, op (feed|create|update|delete), entry id,
  *       expected current JSON (compare-and-set for feed/update, and for delete when not ''), new JSON, pinned (1|0),
  *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s,
- *       most pinned entries per feed.
+ *       most pinned entries per feed, the version this write makes ('' = none), the version
+ *       it replaces (pushed first when the entry has no history yet: stored before histories).
  * → {'ok', seq, epoch} | {'replayed', record} | {'feed_not_found'} | {'entry_not_found'}
  *   | {'conflict'} | {'idempotency_key_reused'} | {'too_many_pinned'}
  *
@@ -73,13 +75,19 @@ else
   redis.call('ZREM', outof, id)
   redis.call('ZADD', into, order, id)
 end
+if op == 'delete' and KEYS[9] ~= KEYS[1] then
+  redis.call('DEL', KEYS[9])
+elseif ARGV[13] ~= '' then
+  if ARGV[14] ~= '' and redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], ARGV[14]) end
+  redis.call('RPUSH', KEYS[9], ARGV[13])
+end
 -- An announcement, not the event: nodes read the event itself from the log (broker.ts).
 redis.call('PUBLISH', ARGV[1], '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. '}')
 if fingerprint ~= '' then
   redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[6] .. '}', 'EX', ARGV[11])
 end
 return {'ok', seq, epoch}
-`, 8);
+`, 9);
 
 /**
  * KEYS: feed, seq, epoch, entries, timeline, pinned. ARGV: limit.

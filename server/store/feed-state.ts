@@ -3,7 +3,7 @@
  * implementations can't drift apart on what a change means.
  */
 import { AppError } from '../errors';
-import type { Entry, Feed } from '../domain/types';
+import type { Entry, EntryVersion, Feed } from '../domain/types';
 import { requireContent, type EntryPatch, type FeedPatch, type NewEntry, type NewFeed } from '../domain/validate';
 import type { ResetReason } from '../gateway/protocol';
 import type { FeedHead } from './feed-store';
@@ -51,6 +51,19 @@ export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date, expected
 export function newEntry(feedId: string, id: string, input: NewEntry, now: Date): Entry {
   const at = now.toISOString();
   return { id, feedId, ...input, publishedAt: at, updatedAt: at, revision: 1, corrections: [] };
+}
+
+/**
+ * The version `entry` is, to keep in its history — or null when `previous` is the same
+ * revision (a pin or key-event mark changes no content and makes no version).
+ */
+export function versionOf(entry: Entry, actor: string, previous?: Entry): EntryVersion | null {
+  if (previous !== undefined && previous.revision === entry.revision) return null;
+  const correction = entry.corrections.find((c) => c.revision === entry.revision)?.note ?? null;
+  return {
+    revision: entry.revision, at: entry.updatedAt, actor,
+    headline: entry.headline, body: entry.body, authors: entry.authors, tags: entry.tags, correction,
+  };
 }
 
 /** An entry as a store may hold it: written before revisions existed, it has neither field. */

@@ -18,7 +18,7 @@
  *   patch that would empty an entry, `unavailable`); a refused write changes nothing.
  */
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
-import type { Entry, EntryPage, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
+import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
 import type { ResetReason } from '../gateway/protocol';
 
 /** Who is making a change; recorded in the event as its actor. */
@@ -78,6 +78,13 @@ export interface FeedStore {
   updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten>;
   /** Appends `entry.deleted`; `expectedRevision` as for updateEntry. Throws `feed_not_found`, `entry_not_found`. */
   deleteEntry(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<{ readonly seq: number }>;
+
+  /**
+   * Every version of an entry's content, oldest first (one per revision; entries created
+   * before histories existed start at the version current when they were first edited).
+   * Gone with the entry. Throws `feed_not_found`, `entry_not_found`.
+   */
+  revisions(feedId: string, entryId: string): Promise<readonly EntryVersion[]>;
 
   /** The feed, its pinned entries and its newest `limit` unpinned entries, and the cursor they are current to. */
   snapshot(feedId: string, limit: number): Promise<FeedSnapshot | null>;

@@ -1,9 +1,9 @@
 import { nanoid } from 'nanoid';
 import { AppError } from '../errors';
-import type { Entry, EntryPage, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
+import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
+  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned, versionOf,
 } from './feed-state';
 import type {
   EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
@@ -28,6 +28,8 @@ interface StoredEntry {
   entry: Entry;
   /** Position in the feed's timeline: the seq of its `entry.created`. */
   readonly order: number;
+  /** Every version of its content, oldest first. */
+  readonly versions: EntryVersion[];
 }
 
 interface IdempotencyRecord {
@@ -100,7 +102,7 @@ export class MemoryStore implements FeedStore {
     }
     if (input.pinned) this.checkPinnedCap(state);
     const entry = newEntry(feedId, nanoid(12), input, nowDate);
-    const stored: StoredEntry = { entry, order: state.seq + 1 };
+    const stored: StoredEntry = { entry, order: state.seq + 1, versions: [versionOf(entry, ctx.actor) as EntryVersion] };
     state.timeline.push(stored);
     state.byId.set(entry.id, stored);
     const seq = this.append(state, nowDate, ctx, { type: 'entry.created', data: entry });
@@ -118,6 +120,8 @@ export class MemoryStore implements FeedStore {
     const now = this.now();
     const entry = applyEntryPatch(stored.entry, patch, now, expectedRevision);
     if (entry.pinned && !stored.entry.pinned) this.checkPinnedCap(state);
+    const version = versionOf(entry, ctx.actor, stored.entry);
+    if (version !== null) stored.versions.push(version);
     stored.entry = entry;
     const seq = this.append(state, now, ctx, { type: 'entry.updated', data: stored.entry });
     return { entry: stored.entry, seq };
@@ -130,6 +134,10 @@ export class MemoryStore implements FeedStore {
     state.byId.delete(entryId);
     state.timeline.splice(state.timeline.indexOf(stored), 1);
     return { seq: this.append(state, this.now(), ctx, { type: 'entry.deleted', data: { id: entryId } }) };
+  }
+
+  async revisions(feedId: string, entryId: string): Promise<readonly EntryVersion[]> {
+    return [...this.stored(this.state(feedId), entryId).versions];
   }
 
   async snapshot(feedId: string, limit: number): Promise<FeedSnapshot | null> {
