@@ -1,6 +1,5 @@
-import { performance } from 'node:perf_hooks';
 import { Batch, type Delivery } from './delivery';
-import { VISITS_PER_CLOCK_READ, type FanOutJob } from './fan-out';
+import { Sweep, type FanOutJob } from './fan-out';
 
 /** Something a feed's events are written to (a reader's subscription). */
 export interface BatchReceiver {
@@ -16,8 +15,8 @@ export interface BatchReceiver {
  */
 export class Broadcast implements FanOutJob {
   private pending: Delivery[] = [];
-  private batch: Batch | null = null;
-  private next: Iterator<BatchReceiver> | null = null;
+  /** The batch being written: a sweep of the members. */
+  private writing: Sweep<BatchReceiver> | null = null;
 
   /** `onBatch` hears of each batch as its writing starts. */
   constructor(private readonly members: ReadonlySet<BatchReceiver>, private readonly onBatch?: (batch: Batch) => void) {}
@@ -30,27 +29,19 @@ export class Broadcast implements FanOutJob {
   /** Drops everything not yet written (the feed's history was replaced, or the hub closed). */
   clear(): void {
     this.pending = [];
-    this.batch = null;
-    this.next = null;
+    this.writing = null;
   }
 
   run(deadline: number): boolean {
-    if (this.batch === null) {
+    if (this.writing === null) {
       if (this.pending.length === 0) return true;
-      this.batch = new Batch(this.pending);
+      const batch = new Batch(this.pending);
       this.pending = [];
-      this.onBatch?.(this.batch);
-      this.next = this.members.values();
+      this.onBatch?.(batch);
+      this.writing = new Sweep(this.members, (m) => m.deliver(batch));
     }
-    const batch = this.batch;
-    const next = this.next as Iterator<BatchReceiver>;
-    let writes = 0;
-    for (let m = next.next(); m.done !== true; m = next.next()) {
-      m.value.deliver(batch);
-      if (++writes % VISITS_PER_CLOCK_READ === 0 && performance.now() >= deadline) return false;
-    }
-    this.batch = null;
-    this.next = null;
+    if (!this.writing.run(deadline)) return false;
+    this.writing = null;
     return this.pending.length === 0;
   }
 }

@@ -81,7 +81,7 @@ export class FanOutScheduler {
 }
 
 /** Calls between two looks at the clock: a clock read costs about what a few writes do. */
-export const VISITS_PER_CLOCK_READ = 16;
+const VISITS_PER_CLOCK_READ = 16;
 
 /**
  * Visits every item of a set once, in slices (items added meanwhile are visited too, items

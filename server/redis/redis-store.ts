@@ -139,7 +139,7 @@ export class RedisStore implements FeedStore {
       const k = this.keys(feedId);
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
         const raw = await this.redis.hget(k.entries, entryId);
-        if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
+        if (raw === null) throw await this.missing(feedId, entryId);
         const at = this.now();
         const previous = storedEntry(raw);
         const entry = applyEntryPatch(previous, patch, at, expectedRevision);
@@ -162,7 +162,7 @@ export class RedisStore implements FeedStore {
         let expected: string | undefined;
         if (expectedRevision !== undefined) {
           const raw = await this.redis.hget(k.entries, entryId);
-          if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
+          if (raw === null) throw await this.missing(feedId, entryId);
           checkRevision('entry', storedEntry(raw), expectedRevision);
           expected = raw;
         }
@@ -180,7 +180,7 @@ export class RedisStore implements FeedStore {
     return this.guard(async () => {
       const k = this.keys(feedId);
       const [versions, raw] = await Promise.all([this.redis.lrange(k.revisions(entryId), 0, -1), this.redis.hget(k.entries, entryId)]);
-      if (raw === null) throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
+      if (raw === null) throw await this.missing(feedId, entryId);
       // An entry stored before histories existed and never edited since: its one version.
       if (versions.length === 0) return [versionOf(storedEntry(raw), '') as EntryVersion];
       return versions.map((v) => parseStored<EntryVersion>(v));
@@ -284,6 +284,11 @@ export class RedisStore implements FeedStore {
       default:
         throw new Error(`unexpected reply from the commit script: ${JSON.stringify(reply)}`);
     }
+  }
+
+  /** Why an entry read came back empty: no such feed, or no such entry in it. */
+  private async missing(feedId: string, entryId: string): Promise<AppError> {
+    return (await this.redis.exists(this.keys(feedId).feed)) === 0 ? feedNotFound(feedId) : entryNotFound(feedId, entryId);
   }
 
   /** Domain errors pass through; anything Redis throws means the store is unavailable. */
