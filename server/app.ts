@@ -14,6 +14,7 @@ import { WsGateway, type GatewayOptions } from './gateway/ws-gateway';
 import { editorRoutes } from './http/editor-routes';
 import { errorHandler, notFound } from './http/error-handler';
 import { healthRoutes } from './http/health-routes';
+import { openApiRoutes } from './http/openapi';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server';
 import { readerBudget } from './http/reader-budget';
 import { readerRoutes } from './http/reader-routes';
@@ -24,6 +25,7 @@ import { errorFields, silentLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { ReadinessMonitor, type ReadinessOptions } from './readiness';
 import { SDK_DIST_DIR } from './paths';
+import { ScheduledPublisher } from './scheduling/scheduled-publisher';
 import type { FeedStore } from './store/feed-store';
 
 export const DEMO_FEED_ID = 'demo';
@@ -103,8 +105,13 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   const demoFeedId = (options.demo ?? backend.kind === 'memory') ? DEMO_FEED_ID : null;
   // What was built so far is released if start-up fails from here on.
   let metricsServer: MetricsServer | null = null;
+  const scheduledPublisher = new ScheduledPublisher(store, {
+    onError,
+    published: (count) => metrics.eventsPublished.inc({ type: 'entry.created' }, count),
+  });
   const abandon = async (err: unknown): Promise<never> => {
     readiness.stop();
+    await scheduledPublisher.close();
     await metricsServer?.close();
     await gateway.close();
     if (options.backend === undefined) await backend.close();
@@ -113,6 +120,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   try {
     if (demoFeedId !== null && (await store.head(demoFeedId)) === null) await createDemoFeed(store, demoFeedId);
     await readiness.start();
+    scheduledPublisher.start();
   } catch (err) {
     await abandon(err);
   }
@@ -136,6 +144,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     authFailuresPerMinute: config.limits.authFailuresPerMinute,
     trustProxy: config.trustProxy,
   }));
+  app.use(openApiRoutes(config.allowedOrigins));
   app.use(notFound);
   app.use(errorHandler(log));
 
@@ -166,6 +175,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
       await stopped;
     } finally {
       clearTimeout(hardStop);
+      await scheduledPublisher.close(); // entries due from now on go out from the other nodes
       await metricsServer?.close();
       if (options.backend === undefined) await backend.close();
     }

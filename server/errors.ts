@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   route_not_found: 404,
   feed_not_found: 404,
   entry_not_found: 404,
+  scheduled_entry_not_found: 404,
   feed_exists: 409,
   too_many_pinned: 409,
   reset: 410,

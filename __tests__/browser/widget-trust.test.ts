@@ -55,7 +55,7 @@ const hostOf = (url: string): string => new URL(url).host;
 function fakeSnapshot(feed: string): object {
   const at = '2024-11-05T20:00:00.000Z';
   return {
-    feed: { id: feed, title: 'Served by the page server', description: '', status: 'live', summary: null, createdAt: at, updatedAt: at, liveSince: at, endedAt: null },
+    feed: { id: feed, title: 'Served by the page server', description: '', status: 'live', summary: null, createdAt: at, updatedAt: at, startsAt: null, coverageStartedAt: at, coverageEndedAt: null },
     entries: [{ id: 'e1', feedId: feed, headline: 'Only entry', body: '<p>x</p>', authors: [], tags: [], pinned: false, keyEvent: false, publishedAt: at, updatedAt: at }],
     nextBefore: at,
     seq: 1,

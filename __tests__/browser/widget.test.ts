@@ -163,9 +163,10 @@ describe('the live-blog widget in Chromium', () => {
     await key.click();
     await p.waitForFunction((id) => location.hash === `#${id}`, welcome, WAIT);
 
-    // feed.updated: title and badge.
+    // feed.updated: title, and the coverage's state in place of the LIVE badge.
     await editor.patch('/v1/feeds/demo', { title: 'Results night', status: 'ended' });
-    await p.waitForFunction(() => document.querySelector('.ll-badge')?.textContent === 'ENDED', undefined, WAIT);
+    await p.waitForFunction(() => document.querySelector('.ll-notice')?.textContent === 'This live coverage has ended', undefined, WAIT);
+    expect(await p.isHidden('.ll-badge')).toBe(true);
     expect(await p.textContent('.ll-title')).toBe('Results night');
   });
 

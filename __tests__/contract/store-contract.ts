@@ -78,7 +78,7 @@ export function describeStore(name: string, factory: StoreFactory): void {
     it('creates a feed at seq 0 with an epoch, and refuses a duplicate id', async () => {
       const head = await store.head(feed);
       expect(head).toEqual({ seq: 0, epoch: expect.any(String) });
-      expect(await store.getFeed(feed)).toMatchObject({ id: feed, title: `Live: ${feed}`, status: 'live', liveSince: expect.any(String) });
+      expect(await store.getFeed(feed)).toMatchObject({ id: feed, title: `Live: ${feed}`, status: 'live', coverageStartedAt: expect.any(String) });
       await rejectsWith(store.createFeed(feedInput(feed), ctx), 'feed_exists');
       expect(await store.head(feed)).toEqual(head);
     });
@@ -356,6 +356,124 @@ export function describeStore(name: string, factory: StoreFactory): void {
       expect(swapped.entry).toMatchObject({ headline: null, body: '<p>Now a body</p>' });
       expect((await store.updateEntry(feed, bodied.id, parseEntryPatch({ headline: 'Now titled', body: '' }), ctx)).entry).toMatchObject({ headline: 'Now titled', body: '' });
       expect((await store.head(feed))?.seq).toBe((head?.seq ?? 0) + 2);
+    });
+
+    /** Calls publishDue (twice at once, as two nodes would) until `count` entries went out in all. */
+    async function publishUntil(count: number, timeoutMs = 5000): Promise<number> {
+      const deadline = Date.now() + timeoutMs;
+      let total = 0;
+      while (total < count) {
+        if (Date.now() > deadline) throw new Error(`published ${total} of ${count} scheduled entries`);
+        const [a, b] = await Promise.all([store.publishDue(), store.publishDue()]);
+        total += a + b;
+        if (total < count) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return total;
+    }
+
+    it('keeps a scheduled entry out of every read until its time, then publishes it exactly once as entry.created', async () => {
+      const before = await store.head(feed);
+      const publishAt = new Date(Date.now() + 600).toISOString();
+      const result = await store.scheduleEntry(feed, entryInput('At the hour', { pinned: true }), publishAt, { actor: 'night-desk', requestId: 'r1' });
+      if (!('scheduled' in result)) throw new Error('expected it to be scheduled');
+      const { scheduled } = result;
+      expect(scheduled).toMatchObject({ feedId: feed, publishAt, headline: 'At the hour', revision: 1, actor: 'night-desk' });
+      expect(await store.listScheduled(feed)).toEqual([scheduled]);
+      expect(await store.publishDue()).toBe(0);
+      expect(await store.head(feed)).toEqual(before);
+      expect((await store.snapshot(feed, 20))?.entries.map((e) => e.id)).not.toContain(scheduled.id);
+      expect((await store.listEntries(feed, null, 20))?.entries).toEqual([]);
+
+      expect(await publishUntil(1)).toBe(1);
+      expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(publishAt) - 50); // Redis's clock and ours may differ by a few ms
+      expect(await store.publishDue()).toBe(0);
+      const events = await store.eventsSince(feed, before?.seq ?? 0);
+      if (events?.kind !== 'events') throw new Error('expected events');
+      expect(events.events.map((e) => [e.type, e.actor, e.type === 'entry.created' ? e.data.id : null])).toEqual([['entry.created', 'night-desk', scheduled.id]]);
+      expect((await store.snapshot(feed, 20))?.entries).toEqual([expect.objectContaining({ id: scheduled.id, headline: 'At the hour', pinned: true, revision: 1 })]);
+      expect(await store.listScheduled(feed)).toEqual([]);
+      await rejectsWith(store.cancelScheduled(feed, scheduled.id, ctx), 'scheduled_entry_not_found');
+    });
+
+    it('publishes a publishAt already past at once; reschedules and cancels, refusing a stale If-Match and writing nothing then', async () => {
+      const past = await store.scheduleEntry(feed, entryInput('Already due'), new Date(Date.now() - 60_000).toISOString(), ctx);
+      expect(past).toMatchObject({ entry: { headline: 'Already due' }, seq: 1, replayed: false });
+
+      const later = (at: number): string => new Date(Date.now() + at).toISOString();
+      const a = await store.scheduleEntry(feed, entryInput('Second'), later(3_600_000), ctx);
+      const b = await store.scheduleEntry(feed, entryInput('First'), later(1_800_000), ctx);
+      if (!('scheduled' in a) || !('scheduled' in b)) throw new Error('expected both to be scheduled');
+      expect((await store.listScheduled(feed)).map((s) => s.headline)).toEqual(['First', 'Second']);
+
+      const moved = await store.updateScheduled(feed, a.scheduled.id, { publishAt: later(60_000), headline: 'Now first' }, { actor: 'editor-2' }, 1);
+      expect(moved).toMatchObject({ revision: 2, headline: 'Now first', actor: 'editor-2' });
+      expect((await store.listScheduled(feed)).map((s) => s.headline)).toEqual(['Now first', 'First']);
+      await rejectsWith(store.updateScheduled(feed, a.scheduled.id, { headline: 'Stale' }, ctx, 1), 'revision_conflict', { scheduled: moved });
+      await rejectsWith(store.cancelScheduled(feed, a.scheduled.id, ctx, 1), 'revision_conflict');
+      await rejectsWith(store.updateScheduled(feed, b.scheduled.id, { body: '' , headline: null }, ctx), 'validation_failed');
+      expect(await store.listScheduled(feed)).toEqual([moved, b.scheduled]);
+
+      await store.cancelScheduled(feed, a.scheduled.id, ctx, 2);
+      expect(await store.listScheduled(feed)).toEqual([b.scheduled]);
+      await rejectsWith(store.cancelScheduled(feed, a.scheduled.id, ctx), 'scheduled_entry_not_found');
+      await rejectsWith(store.updateScheduled(feed, 'nope', { headline: 'x' }, ctx), 'scheduled_entry_not_found');
+      await rejectsWith(store.listScheduled('no-such-feed'), 'feed_not_found');
+      await rejectsWith(store.scheduleEntry('no-such-feed', entryInput('x'), later(60_000), ctx), 'feed_not_found');
+      expect((await store.head(feed))?.seq).toBe(1);
+    });
+
+    it('replays an idempotent schedule, also once the entry has gone out', async () => {
+      const key = { key: 'sched-1', fingerprint: 'f1' };
+      const publishAt = new Date(Date.now() + 300).toISOString();
+      const first = await store.scheduleEntry(feed, entryInput('Once'), publishAt, ctx, key);
+      expect(await store.scheduleEntry(feed, entryInput('Once'), publishAt, ctx, key)).toEqual({ ...first, replayed: true });
+      await rejectsWith(store.scheduleEntry(feed, entryInput('Other'), publishAt, ctx, { key: 'sched-1', fingerprint: 'f2' }), 'idempotency_key_reused');
+      await publishUntil(1);
+      expect(await store.scheduleEntry(feed, entryInput('Once'), publishAt, ctx, key)).toEqual({ ...first, replayed: true });
+      expect((await store.snapshot(feed, 20))?.entries).toHaveLength(1);
+    });
+
+    it('audits every change in order: editor, request, action, entry, seq and revisions; pages newest first', async () => {
+      const as = (actor: string, requestId: string) => ({ actor, requestId });
+      const { entry } = await store.createEntry(feed, entryInput('One'), as('ana', 'q1'));
+      await store.updateEntry(feed, entry.id, parseEntryPatch({ headline: 'One, corrected', correction: 'Fixed.' }), as('ben', 'q2'));
+      await store.updateEntry(feed, entry.id, parseEntryPatch({ pinned: true }), as('ana', 'q3'));
+      await store.updateFeed(feed, { status: 'ended' }, as('ben', 'q4'));
+      const s = await store.scheduleEntry(feed, entryInput('Later'), new Date(Date.now() + 3_600_000).toISOString(), as('cy', 'q5'));
+      if (!('scheduled' in s)) throw new Error('expected it to be scheduled');
+      await store.cancelScheduled(feed, s.scheduled.id, as('cy', 'q6'));
+      await store.deleteEntry(feed, entry.id, as('ana', 'q7'));
+
+      const page1 = await store.audit(feed, null, 4);
+      const page2 = await store.audit(feed, page1.nextBefore, 4);
+      expect(page2.nextBefore).toBeNull();
+      const all = [...page1.records, ...page2.records].reverse();
+      expect(all.map((r) => [r.action, r.actor, r.requestId, r.entryId, r.seq, r.revisionBefore, r.revisionAfter])).toEqual([
+        ['feed.created', 'desk', null, null, null, null, 1],
+        ['entry.created', 'ana', 'q1', entry.id, 1, null, 1],
+        ['entry.updated', 'ben', 'q2', entry.id, 2, 1, 2],
+        ['entry.updated', 'ana', 'q3', entry.id, 3, 2, 2],
+        ['feed.updated', 'ben', 'q4', null, 4, 1, 2],
+        ['entry.scheduled', 'cy', 'q5', s.scheduled.id, null, null, 1],
+        ['scheduled.cancelled', 'cy', 'q6', s.scheduled.id, null, 1, null],
+        ['entry.deleted', 'ana', 'q7', entry.id, 5, 2, null],
+      ]);
+      for (const r of all) expect(Date.parse(r.at)).not.toBeNaN();
+      await rejectsWith(store.audit('no-such-feed', null, 10), 'feed_not_found');
+      await rejectsWith(store.audit(feed, 'x', 10), 'invalid_cursor');
+    });
+
+    it('lists feeds most recently changed first, with entry counts, in pages', async () => {
+      const other = `${feed}-b`;
+      await store.createFeed(feedInput(other), ctx);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await store.createEntry(feed, entryInput('Newest change'), ctx);
+      const first = await store.listFeeds(null, 1);
+      expect(first.feeds).toEqual([expect.objectContaining({ id: feed, title: `Live: ${feed}`, status: 'live', revision: 1, entryCount: 1 })]);
+      const second = await store.listFeeds(first.nextCursor, 1);
+      expect(second).toEqual({ feeds: [expect.objectContaining({ id: other, entryCount: 0 })], nextCursor: null });
+      expect(Date.parse(first.feeds[0]?.lastChangeAt ?? '')).toBeGreaterThan(Date.parse(second.feeds[0]?.lastChangeAt ?? ''));
+      await rejectsWith(store.listFeeds('not-a-cursor', 1), 'invalid_cursor');
     });
 
     it('closes idempotently', async () => {

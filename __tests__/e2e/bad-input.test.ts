@@ -48,7 +48,26 @@ describe('bad input is refused clearly and changes nothing', () => {
       await anon.patch('/v1/feeds/desk', { title: 'x' }),
       await anon.patch('/v1/feeds/desk/entries/abc', { pinned: true }),
       await anon.delete('/v1/feeds/desk/entries/abc'),
+      await anon.get('/v1/feeds'),
+      await anon.get('/v1/feeds/desk/audit'),
+      await anon.get('/v1/feeds/desk/scheduled'),
+      await anon.get('/v1/feeds/desk/entries/abc/revisions'),
+      await anon.patch('/v1/feeds/desk/scheduled/abc', { headline: 'x' }),
+      await anon.delete('/v1/feeds/desk/scheduled/abc'),
     ]) expect(res.status).toBe(401);
+  });
+
+  it.each([
+    ['a feed startsAt that is no time', 'PATCH', '/v1/feeds/desk', { startsAt: 'eight' }, 'startsAt'],
+    ['a feed startsAt without its offset', 'POST', '/v1/feeds', { title: 'x', startsAt: '2026-12-24T18:00:00' }, 'startsAt'],
+    ['a publishAt more than a year ahead', 'POST', '/v1/feeds/desk/entries', { headline: 'x', publishAt: '2099-01-01T00:00:00Z' }, 'publishAt'],
+    ['a publishAt that is a number', 'POST', '/v1/feeds/desk/entries', { headline: 'x', publishAt: 1 }, 'publishAt'],
+    ['an empty scheduled entry', 'POST', '/v1/feeds/desk/entries', { body: '<p></p>', publishAt: '2026-12-31T23:00:00Z' }, 'body'],
+    ['a correction on a scheduled entry', 'PATCH', '/v1/feeds/desk/scheduled/abc', { headline: 'x', correction: 'y' }, 'correction'],
+  ])('400 validation_failed for %s, nothing scheduled', async (_name, method, path, body, field) => {
+    const res = await http.call(method, path, body);
+    expect([res.status, res.body]).toEqual([400, { error: expect.objectContaining({ code: 'validation_failed', field }) }]);
+    expect((await http.get('/v1/feeds/desk/scheduled')).body).toEqual({ scheduled: [] });
   });
 
   it('400 invalid_json for a malformed body', async () => {

@@ -53,7 +53,7 @@ describe('an editor posts, every reader sees it (embedded, real ws clients)', ()
     for (const r of [a, b]) expect(await r.next()).toMatchObject({ seq: 4, event: 'feed.updated', data: { id: 'election', status: 'ended' } });
 
     const snapshot = await http.get('/v1/feeds/election');
-    expect(snapshot.body).toMatchObject({ seq: 4, entries: [], feed: { status: 'ended', endedAt: expect.any(String) } });
+    expect(snapshot.body).toMatchObject({ seq: 4, entries: [], feed: { status: 'ended', coverageEndedAt: expect.any(String) } });
   });
 
   it('sends the exact bytes of one event to every reader', async () => {

@@ -1,4 +1,6 @@
-import { hasVisibleContent, parseEntryPatch, parseFeedPatch, parseNewEntry, parseNewFeed, requireContent } from '../../server/domain/validate';
+import {
+  dateTime, hasVisibleContent, parseEntryPatch, parseFeedPatch, parseNewEntry, parseNewEntryRequest, parseNewFeed, parseScheduledPatch, requireContent,
+} from '../../server/domain/validate';
 import { sanitizeBody } from '../../server/domain/sanitize';
 import { AppError } from '../../server/errors';
 
@@ -17,7 +19,7 @@ describe('entry and feed validation', () => {
     expect(parseNewEntry({ body: '<p onclick="x()">Hi</p>' })).toEqual({
       headline: null, body: '<p>Hi</p>', authors: [], tags: [], pinned: false, keyEvent: false,
     });
-    expect(parseNewFeed({ title: '  Live: vote  ' })).toEqual({ title: 'Live: vote', description: '', status: 'live', summary: null });
+    expect(parseNewFeed({ title: '  Live: vote  ' })).toEqual({ title: 'Live: vote', description: '', status: 'live', summary: null, startsAt: null });
   });
 
   it.each([
@@ -67,5 +69,39 @@ describe('entry and feed validation', () => {
     expect(() => requireContent({ headline: null, body: '<p>B</p>' }, 'headline')).not.toThrow();
     expect(codeOf(() => requireContent({ headline: null, body: '<p></p>' }, 'headline'))).toEqual({ code: 'validation_failed', field: 'headline' });
     expect(parseNewEntry({ body: '<img src="https://news.example/photo.jpg">' }).body).toBe('<img src="https://news.example/photo.jpg" />');
+  });
+
+  it.each([
+    ['2026-11-03T20:00:00Z', '2026-11-03T20:00:00.000Z'],
+    ['2026-11-03T20:00:00.5-05:00', '2026-11-04T01:00:00.500Z'],
+    ['2026-11-03T20:00+01:00', '2026-11-03T19:00:00.000Z'],
+    ['2028-02-29t12:00:00z', '2028-02-29T12:00:00.000Z'],
+  ])('reads the date-time %s as %s (UTC)', (given, utc) => {
+    expect(dateTime(given, 'startsAt')).toBe(utc);
+  });
+
+  it.each([
+    ['2026-11-03T20:00:00'], ['2026-11-03'], ['2027-02-29T12:00:00Z'], ['2026-13-01T00:00:00Z'], ['2026-11-03T24:00:00Z'],
+    ['2026-11-03T20:60:00Z'], ['tomorrow'], [''], [1_900_000_000_000], [null], [{}],
+  ])('refuses %p as a date-time, naming the field', (given) => {
+    expect(codeOf(() => dateTime(given, 'startsAt'))).toEqual({ code: 'validation_failed', field: 'startsAt' });
+  });
+
+  it('reads publishAt beside an entry, up to a year ahead', () => {
+    const now = new Date('2026-12-02T00:00:00Z');
+    expect(parseNewEntryRequest({ headline: 'Soon', publishAt: '2026-12-02T20:00:00Z' }, now)).toEqual({
+      entry: parseNewEntry({ headline: 'Soon' }), publishAt: '2026-12-02T20:00:00.000Z',
+    });
+    expect(parseNewEntryRequest({ headline: 'Now' }, now).publishAt).toBeNull();
+    expect(codeOf(() => parseNewEntryRequest({ headline: 'Far', publishAt: '2027-12-03T00:00:00Z' }, now))).toEqual({ code: 'validation_failed', field: 'publishAt' });
+    expect(codeOf(() => parseNewEntryRequest({ publishAt: '2026-12-02T20:00:00Z' }, now))).toEqual({ code: 'validation_failed', field: 'body' });
+  });
+
+  it('patches a scheduled entry: content and publishAt, no correction, not nothing', () => {
+    const now = new Date('2026-12-02T00:00:00Z');
+    expect(parseScheduledPatch({ publishAt: '2026-12-03T00:00:00Z' }, now)).toEqual({ publishAt: '2026-12-03T00:00:00.000Z' });
+    expect(parseScheduledPatch({ headline: ' New ' }, now)).toEqual({ headline: 'New' });
+    expect(codeOf(() => parseScheduledPatch({ headline: 'x', correction: 'y' }, now))).toEqual({ code: 'validation_failed', field: 'correction' });
+    expect(codeOf(() => parseScheduledPatch({}, now))?.code).toBe('validation_failed');
   });
 });

@@ -1,7 +1,7 @@
 import { Emitter } from './emitter';
 import { LiveError } from './errors';
 import type { ClientFrame, ServerFrame } from './protocol';
-import type { FeedEventData, FeedEventType, FeedSnapshot, LiveEvent, LiveEventOf } from './types';
+import type { Entry, FeedEventData, FeedEventType, FeedSnapshot, LiveEvent, LiveEventOf } from './types';
 
 /**
  * - `loading`     waiting for the snapshot (first load, or reload after a reset); no cursor
@@ -21,7 +21,10 @@ export interface SubscribeOptions {
 type Typed = { [T in FeedEventType]: [data: FeedEventData[T], event: LiveEventOf<T>] };
 
 export interface SubscriptionEvents extends Typed {
-  /** The feed as of `sub.seq`; 'reset' when reloaded because the cursor became unusable. */
+  /**
+   * The feed as of `sub.seq`; 'reset' when reloaded because the cursor became unusable. Its
+   * entries are never older than copies delivered before (see Subscription).
+   */
   snapshot: [snapshot: FeedSnapshot, reason: 'initial' | 'reset'];
   /** Every delivered event, after its typed event. */
   event: [event: LiveEvent];
@@ -44,11 +47,20 @@ export interface SubscriptionHost {
 
 const KNOWN: readonly string[] = ['entry.created', 'entry.updated', 'entry.deleted', 'feed.updated'];
 
+const rev = (e: Entry): number => e.revision ?? 0;
+
 /**
  * One feed on one client. It owns the cursor (`seq`, `epoch`): events at or below `seq` are
  * dropped as duplicates, the next one is delivered and advances it, one beyond it (a gap)
  * is not delivered and the subscription asks the server again from `seq`. Create it with
  * `client.subscribe()`.
+ *
+ * It never takes the page back to an older revision of an entry (events reordered upstream,
+ * a snapshot or page answered from an older read): it keeps the newest copy of every entry
+ * it delivered, skips an `entry.created`/`entry.updated` carrying a lower revision than that
+ * copy or naming a deleted entry (neither its typed event nor `event` fires; the cursor moves
+ * past it), puts that copy in place of an older one in a reloaded snapshot and leaves deleted
+ * entries out of it. `latest()` does the same for entries the page loads itself.
  */
 export class Subscription extends Emitter<SubscriptionEvents> {
   private lastSeq: number | undefined;
@@ -64,6 +76,9 @@ export class Subscription extends Emitter<SubscriptionEvents> {
   /** Snapshot retry while loading, resubscribe retry otherwise. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
+  /** The newest copy of each entry delivered in `kept` (null once deleted): what readers may not go back from. */
+  private readonly copies = new Map<string, Entry | null>();
+  private kept: string | undefined;
 
   /** @internal */
   constructor(
@@ -89,6 +104,16 @@ export class Subscription extends Emitter<SubscriptionEvents> {
 
   get state(): SubscriptionState {
     return this.s;
+  }
+
+  /**
+   * The copy of `entry` to show, for entries the page loaded itself (older pages, GET
+   * …/entries?before=): the one this subscription delivered unless `entry` has a higher
+   * revision, or null when the entry was deleted.
+   */
+  latest(entry: Entry): Entry | null {
+    const held = this.copies.get(entry.id);
+    return held === undefined || (held && rev(entry) > rev(held)) ? entry : held;
   }
 
   /** Stops delivery and forgets the subscription; the client can subscribe to the feed again. */
@@ -169,8 +194,16 @@ export class Subscription extends Emitter<SubscriptionEvents> {
       return;
     }
     this.lastSeq = frame.seq;
-    this.lastEpoch = frame.epoch;
+    this.lastEpoch = this.kept = frame.epoch;
     if (!KNOWN.includes(frame.event)) return; // a newer server's event type: skipped, cursor kept dense
+    const e = frame.data as Entry;
+    if (frame.event === 'entry.deleted') this.copies.set(e.id, null);
+    else if (frame.event !== 'feed.updated') {
+      const held = this.copies.get(e.id);
+      // An older revision than one delivered (or a deleted entry): skipped, like an unknown type.
+      if (held === null || (held && rev(e) < rev(held))) return;
+      this.copies.set(e.id, e);
+    }
     const event = {
       feed: this.feed,
       seq: frame.seq,
@@ -203,8 +236,20 @@ export class Subscription extends Emitter<SubscriptionEvents> {
         this.seen = true;
         this.lastSeq = snapshot.seq;
         this.lastEpoch = snapshot.epoch;
+        // Another epoch is another history: its revisions are not comparable with ours.
+        if (this.kept !== snapshot.epoch) this.copies.clear();
+        this.kept = snapshot.epoch;
+        const entries: Entry[] = [];
+        for (const e of snapshot.entries) {
+          const held = this.copies.get(e.id);
+          if (held === null) continue; // deleted: the snapshot came from an older read
+          // At an equal revision the snapshot's copy is current: delivery resumes after it.
+          const copy = held && rev(held) > rev(e) ? held : e;
+          this.copies.set(e.id, copy);
+          entries.push(copy);
+        }
         this.setState('subscribing');
-        this.emit('snapshot', snapshot, this.reason);
+        this.emit('snapshot', { ...snapshot, entries }, this.reason);
         // Only now subscribe, from the snapshot's cursor: nothing in between is lost.
         if (this.s === 'subscribing' && this.lastSeq === snapshot.seq) this.subscribe();
       },

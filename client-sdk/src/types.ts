@@ -16,8 +16,12 @@ export interface Feed {
   readonly summary: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
-  readonly liveSince: string | null;
-  readonly endedAt: string | null;
+  /** When the coverage is announced to begin ("Live coverage begins at 20:00"), or null. */
+  readonly startsAt: string | null;
+  /** When the feed first went `live`, or null. */
+  readonly coverageStartedAt: string | null;
+  /** When the feed went `ended` (null unless it is ended). */
+  readonly coverageEndedAt: string | null;
   /** 1 when created, +1 for each change (absent from servers older than revisions). */
   readonly revision?: number;
 }

@@ -17,10 +17,12 @@ export interface Feed {
   readonly summary: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
-  /** Set when the feed first goes `live`. */
-  readonly liveSince: string | null;
-  /** Set when the feed goes `ended`; cleared if it goes live again. */
-  readonly endedAt: string | null;
+  /** When the coverage is announced to begin ("Live coverage begins at 20:00"), or null. Editors set it. */
+  readonly startsAt: string | null;
+  /** Recorded when the feed first goes `live`. */
+  readonly coverageStartedAt: string | null;
+  /** Recorded when the feed goes `ended`; cleared if it goes live again. */
+  readonly coverageEndedAt: string | null;
   /** 1 when created, +1 for each change: what an editor's `If-Match` names (sent as `ETag`). */
   readonly revision: number;
 }
@@ -117,4 +119,54 @@ export interface FeedSnapshot {
 export interface EntryPage {
   readonly entries: readonly Entry[];
   readonly nextBefore: string | null;
+}
+
+/**
+ * An entry written ahead of time: kept out of every reader's view (snapshot, events, pages)
+ * until `publishAt`, then published once as a normal `entry.created` with the same id.
+ */
+export interface ScheduledEntry extends Pick<Entry, 'id' | 'feedId' | 'headline' | 'body' | 'authors' | 'tags' | 'pinned' | 'keyEvent'> {
+  /** When it goes out (UTC), decided by the store's clock. */
+  readonly publishAt: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** 1 when scheduled, +1 per change: what an editor's `If-Match` names. */
+  readonly revision: number;
+  /** The editor who scheduled it (or last changed it): the entry is published in their name. */
+  readonly actor: string;
+}
+
+export type AuditAction =
+  | 'feed.created' | 'feed.updated'
+  | 'entry.created' | 'entry.updated' | 'entry.deleted'
+  | 'entry.scheduled' | 'scheduled.updated' | 'scheduled.cancelled' | 'scheduled.published';
+
+/** One change to a feed as the audit log keeps it: who, when, through which request, from which revision to which. */
+export interface AuditRecord {
+  readonly at: string;
+  /** The editor's token name (never the token). */
+  readonly actor: string;
+  /** The request's X-Request-Id; null for changes no request made (a scheduled entry going out). */
+  readonly requestId: string | null;
+  readonly action: AuditAction;
+  /** The entry changed; null for changes of the feed itself. */
+  readonly entryId: string | null;
+  /** The event the change appended; null for changes readers never see (scheduling, feed creation). */
+  readonly seq: number | null;
+  /** The feed's or entry's revision before the change; null when it didn't exist. */
+  readonly revisionBefore: number | null;
+  /** …and after it; null when it no longer exists. */
+  readonly revisionAfter: number | null;
+}
+
+/** A feed as editors' index lists it. */
+export interface FeedSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly status: FeedStatus;
+  readonly revision: number;
+  /** Entries readers can see now (scheduled ones not counted). */
+  readonly entryCount: number;
+  /** The newest change to the feed or any of its entries. */
+  readonly lastChangeAt: string;
 }

@@ -14,6 +14,8 @@ export interface NewFeed {
   readonly description: string;
   readonly status: FeedStatus;
   readonly summary: string | null;
+  /** When the coverage is announced to begin (ISO 8601, normalised to UTC), or null. */
+  readonly startsAt: string | null;
 }
 
 export interface FeedPatch {
@@ -21,6 +23,7 @@ export interface FeedPatch {
   readonly description?: string;
   readonly status?: FeedStatus;
   readonly summary?: string | null;
+  readonly startsAt?: string | null;
 }
 
 export interface NewEntry {
@@ -55,7 +58,7 @@ export const LIMITS = {
 } as const;
 
 export function parseNewFeed(input: unknown): NewFeed {
-  const o = object(input, ['id', 'title', 'description', 'status', 'summary']);
+  const o = object(input, ['id', 'title', 'description', 'status', 'summary', 'startsAt']);
   const id = optional(o.id, (v) => feedId(v));
   return {
     ...(id !== undefined ? { id } : {}),
@@ -63,17 +66,54 @@ export function parseNewFeed(input: unknown): NewFeed {
     description: optional(o.description, (v) => text(v, 'description', LIMITS.description, false)) ?? '',
     status: optional(o.status, status) ?? 'live',
     summary: o.summary === undefined || o.summary === null ? null : html(o.summary, 'summary', LIMITS.summary) || null,
+    startsAt: optional(o.startsAt, (v) => dateTime(v, 'startsAt')) ?? null,
   };
 }
 
 export function parseFeedPatch(input: unknown): FeedPatch {
-  const o = object(input, ['title', 'description', 'status', 'summary']);
+  const o = object(input, ['title', 'description', 'status', 'summary', 'startsAt']);
   const patch: { -readonly [K in keyof FeedPatch]: FeedPatch[K] } = {};
   if (o.title !== undefined) patch.title = text(o.title, 'title', LIMITS.title, true);
   if (o.description !== undefined) patch.description = text(o.description, 'description', LIMITS.description, false);
   if (o.status !== undefined) patch.status = status(o.status);
   if (o.summary !== undefined) patch.summary = o.summary === null ? null : html(o.summary, 'summary', LIMITS.summary) || null;
+  if (o.startsAt !== undefined) patch.startsAt = o.startsAt === null ? null : dateTime(o.startsAt, 'startsAt');
   return nonEmpty(patch);
+}
+
+/** The farthest ahead an entry may be scheduled. */
+export const MAX_SCHEDULE_AHEAD_MS = 365 * 24 * 60 * 60 * 1000;
+
+/** A new entry as the API receives it: its content, and `publishAt` when it is to go out later. */
+export interface NewEntryRequest {
+  readonly entry: NewEntry;
+  /** UTC; null: publish now. */
+  readonly publishAt: string | null;
+}
+
+/** Changes to a scheduled entry: its content (no correction: readers never saw it) and its time. */
+export interface ScheduledPatch extends Omit<EntryPatch, 'correction'> {
+  readonly publishAt?: string;
+}
+
+export function parseNewEntryRequest(input: unknown, now: Date): NewEntryRequest {
+  const o = object(input, ['headline', 'body', 'authors', 'tags', 'pinned', 'keyEvent', 'publishAt']);
+  const { publishAt, ...content } = o;
+  return { entry: parseNewEntry(content), publishAt: optional(publishAt, (v) => scheduleTime(v, now)) ?? null };
+}
+
+export function parseScheduledPatch(input: unknown, now: Date): ScheduledPatch {
+  const o = object(input, ['headline', 'body', 'authors', 'tags', 'pinned', 'keyEvent', 'publishAt']);
+  const { publishAt, ...content } = o;
+  const patch: ScheduledPatch = Object.keys(content).length > 0 ? parseEntryPatch(content) : {};
+  return nonEmpty(publishAt === undefined ? patch : { ...patch, publishAt: scheduleTime(publishAt, now) });
+}
+
+/** A publishAt: any time up to a year from `now` (one in the past means "now"). */
+function scheduleTime(v: unknown, now: Date): string {
+  const at = dateTime(v, 'publishAt');
+  if (Date.parse(at) - now.getTime() > MAX_SCHEDULE_AHEAD_MS) throw invalid('publishAt', 'must be at most a year from now');
+  return at;
 }
 
 export function parseNewEntry(input: unknown): NewEntry {
@@ -189,6 +229,19 @@ function html(v: unknown, field: string, max: number): string {
 function list(v: unknown, field: string): string[] {
   if (!Array.isArray(v) || v.length > LIMITS.listItems) throw invalid(field, `must be an array of at most ${LIMITS.listItems} strings`);
   return v.map((item, i) => text(item, `${field}[${i}]`, LIMITS.listItem, true));
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** An ISO 8601 / RFC 3339 date-time with its offset (`2026-11-03T20:00:00Z`, `…+01:00`), returned in UTC. */
+export function dateTime(v: unknown, field: string): string {
+  const m = typeof v === 'string' ? DATE_TIME.exec(v) : null;
+  const [year, month, day] = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
+  // Date.parse rolls 30 February over into March; a date the calendar lacks is refused instead.
+  const real = m !== null && month >= 1 && month <= 12 && day >= 1 && new Date(Date.UTC(year, month - 1, day)).getUTCDate() === day;
+  const t = real ? Date.parse(v as string) : NaN;
+  if (!Number.isFinite(t)) throw invalid(field, 'must be a date and time with its offset, e.g. 2026-11-03T20:00:00Z');
+  return new Date(t).toISOString();
 }
 
 function bool(v: unknown, field: string): boolean {

@@ -24,6 +24,30 @@ export interface FeedKeys {
   idempotency(key: string): string;
   /** List: an entry's versions (EntryVersion JSON), oldest first; deleted with the entry. */
   revisions(entryId: string): string;
+  /** List: the feed's AuditRecords as JSON, oldest first, for the feed's life. */
+  readonly audit: string;
+  /** Hash: scheduled entry id → ScheduledEntry as JSON, until it is published or cancelled. */
+  readonly scheduled: string;
+  /** Sorted set: scheduled entry ids scored by publishAt (ms). */
+  readonly due: string;
+}
+
+/**
+ * Keys that span feeds. Each lives in its own Cluster slot, so no feed's script touches
+ * them: they are kept up to date beside the scripts, in an order that survives a crash
+ * between the two (see RedisStore).
+ */
+export interface GlobalKeys {
+  /** Sorted set: feed id scored by its last change (ms): the editors' feeds index. */
+  readonly feeds: string;
+  /** String: set once every feed written before the index existed has been added to it. */
+  readonly feedsBackfilled: string;
+  /** Sorted set: feed id scored by (no later than) its soonest scheduled entry's publishAt (ms). */
+  readonly dueFeeds: string;
+}
+
+export function globalKeys(prefix: string): GlobalKeys {
+  return { feeds: `${prefix}:feeds`, feedsBackfilled: `${prefix}:feeds:backfilled`, dueFeeds: `${prefix}:due-feeds` };
 }
 
 export function feedKeys(prefix: string, feedId: string): FeedKeys {
@@ -39,6 +63,9 @@ export function feedKeys(prefix: string, feedId: string): FeedKeys {
     channel: `${base}:channel`,
     idempotency: (key) => `${base}:idem:${key}`,
     revisions: (entryId) => `${base}:rev:${entryId}`,
+    audit: `${base}:audit`,
+    scheduled: `${base}:scheduled`,
+    due: `${base}:due`,
   };
 }
 

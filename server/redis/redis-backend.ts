@@ -73,7 +73,7 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
   }
 
   const store = new RedisStore({
-    redis: commands, prefix: options.prefix, historySize: options.historySize,
+    redis: commands, prefix: options.prefix, historySize: options.historySize, onError: options.onError,
     ...(options.maxPinnedPerFeed !== undefined ? { maxPinnedPerFeed: options.maxPinnedPerFeed } : {}),
   });
   const broker = new RedisBroker({

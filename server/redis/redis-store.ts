@@ -1,17 +1,20 @@
 import type Redis from 'ioredis';
 import { nanoid } from 'nanoid';
 import { AppError, isAppError } from '../errors';
-import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedEventType, FeedSnapshot } from '../domain/types';
-import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
+import type {
+  AuditAction, AuditRecord, Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedEventType, FeedSnapshot, FeedSummary, ScheduledEntry,
+} from '../domain/types';
+import type { EntryPatch, FeedPatch, NewEntry, NewFeed, ScheduledPatch } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned,
-  upgradeStoredEntry, upgradeStoredFeed, versionOf, type StoredEntry, type StoredFeed,
+  applyEntryPatch, applyFeedPatch, applyScheduledPatch, auditRecord, checkRevision, classifyCursor, entryFromScheduled, indexCursor, isAfter,
+  newEntry, newFeed, newScheduled, parseBeforeCursor, parseIndexCursor, pinnedCap, scheduledKeyTtlSeconds, scheduledNotFound, tooManyPinned,
+  upgradeStoredEntry, upgradeStoredFeed, versionOf, type IndexPosition, type StoredEntry, type StoredFeed,
 } from '../store/feed-state';
 import type {
-  EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
+  AuditPage, EntryCreated, EntryScheduled, EntryWritten, EventsSince, FeedHead, FeedIndexPage, FeedStore, IdempotencyRequest, WriteContext,
 } from '../store/feed-store';
-import { feedKeys, type FeedKeys } from './keys';
-import { COMMIT, CREATE_FEED, EVENTS_SINCE, PAGE, SNAPSHOT } from './scripts';
+import { feedKeys, globalKeys, type FeedKeys, type GlobalKeys } from './keys';
+import { COMMIT, CREATE_FEED, DUE_FEEDS, EVENTS_SINCE, PAGE, REINDEX_DUE, SCHEDULE, SNAPSHOT } from './scripts';
 
 export interface RedisStoreOptions {
   /** The command connection (never a subscriber). */
@@ -29,6 +32,12 @@ export interface RedisStoreOptions {
    */
   readonly maxPinnedPerFeed?: number;
   readonly now?: () => Date;
+  /**
+   * Failures of bookkeeping that runs after a write committed (the feeds and due-feeds
+   * indexes, in their own slots): reported here, never to the editor, whose write stands;
+   * the periodic repair (see publishDue) mends the due-feeds index.
+   */
+  readonly onError: (err: unknown, context: string) => void;
 }
 
 /**
@@ -38,8 +47,15 @@ export interface RedisStoreOptions {
 const INTERNAL_KEY_TTL_SECONDS = 600;
 /** Compare-and-set retries for concurrent edits of the same entry or feed. */
 const MAX_CAS_ATTEMPTS = 20;
+/** Feeds with due entries one publishDue call handles, and due entries per feed. */
+const DUE_FEEDS_PER_CALL = 50;
+const DUE_ENTRIES_PER_FEED = 100;
+/** How often one node (whichever takes the lease) re-checks every feed's place in the due-feeds index, ms. */
+const DUE_REPAIR_INTERVAL_MS = 30_000;
+/** A feed key as feedKeys builds it (other keys may end in `:feed` too, e.g. an editor's idempotency key). */
+const FEED_KEY = (prefix: string): RegExp => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\{([a-z0-9][a-z0-9-]{0,63})\\}:feed$`);
 
-type CommitOp = 'feed' | 'create' | 'update' | 'delete';
+type CommitOp = 'feed' | 'create' | 'update' | 'delete' | 'publish';
 
 interface CommitRequest {
   readonly op: CommitOp;
@@ -50,17 +66,25 @@ interface CommitRequest {
   readonly type: FeedEventType;
   readonly data: string;
   readonly at: Date;
-  readonly actor: string;
   readonly idempotency?: IdempotencyRequest & { readonly ttlSeconds: number };
   /** The version this write makes, and the one it replaces (see COMMIT). */
   readonly version?: EntryVersion | null;
   readonly previousVersion?: EntryVersion | null;
+  /** What the audit log keeps of this change (its seq is filled in by the script). */
+  readonly audit: { readonly action: AuditAction; readonly before: number | null; readonly after: number | null };
+  /** publish: the scheduled entry's time, ms. */
+  readonly publishAtMs?: number;
 }
 
 type CommitResult =
   | { readonly kind: 'ok'; readonly seq: number }
   | { readonly kind: 'replayed'; readonly record: string }
-  | { readonly kind: 'conflict' };
+  | { readonly kind: 'conflict' }
+  /** publish: not due yet by Redis's clock, or already published or cancelled. */
+  | { readonly kind: 'skipped' };
+
+/** What an Idempotency-Key's record holds: the entry it created, or the entry it scheduled. */
+type Replay = EntryWritten | { readonly scheduled: ScheduledEntry };
 
 /**
  * The production store: feeds, entries and each feed's log in Redis, one Lua script per
@@ -73,6 +97,10 @@ export class RedisStore implements FeedStore {
   private readonly now: () => Date;
   private readonly ttl: number;
   private readonly maxPinned: number;
+  /** Adding the feeds written before the feeds index existed: once per node at most (see backfillIndex). */
+  private backfill: Promise<void> | null = null;
+  /** When this node last tried to take the due-feeds repair lease, ms. */
+  private lastRepairAttempt = 0;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -80,13 +108,21 @@ export class RedisStore implements FeedStore {
     this.maxPinned = pinnedCap(options.maxPinnedPerFeed);
   }
 
-  createFeed(input: NewFeed, _ctx: WriteContext): Promise<Feed> {
+  createFeed(input: NewFeed, ctx: WriteContext): Promise<Feed> {
     return this.guard(async () => {
       const id = input.id ?? nanoid(12).toLowerCase().replace(/[^a-z0-9]/g, 'x');
       const k = this.keys(id);
-      const feed = newFeed(id, input, this.now());
-      const created = await CREATE_FEED.run(this.redis, [k.feed, k.epoch, k.seq, k.events, k.entries, k.timeline, k.pinned], [JSON.stringify(feed), nanoid(10)]);
+      const now = this.now();
+      const feed = newFeed(id, input, now);
+      // Listed first (an id without a feed is skipped when listing), so a node dying after the script can't leave a feed unlisted.
+      await this.redis.zadd(this.global.feeds, 'NX', now.getTime(), id);
+      const created = await CREATE_FEED.run(
+        this.redis,
+        [k.feed, k.epoch, k.seq, k.events, k.entries, k.timeline, k.pinned, k.audit, k.scheduled, k.due],
+        [JSON.stringify(feed), nanoid(10), JSON.stringify(auditRecord(ctx, 'feed.created', now, null, null, 1, null))],
+      );
       if (created !== 1) throw new AppError('feed_exists', `feed "${id}" already exists`);
+      this.changed(id, now);
       return feed;
     });
   }
@@ -97,9 +133,13 @@ export class RedisStore implements FeedStore {
         const raw = await this.redis.get(this.keys(feedId).feed);
         if (raw === null) throw feedNotFound(feedId);
         const at = this.now();
-        const feed = applyFeedPatch(storedFeed(raw), patch, at, expectedRevision);
+        const before = storedFeed(raw);
+        const feed = applyFeedPatch(before, patch, at, expectedRevision);
         const json = JSON.stringify(feed);
-        const result = await this.commit(feedId, { op: 'feed', expected: raw, json, type: 'feed.updated', data: json, at, actor: ctx.actor });
+        const result = await this.commit(feedId, ctx, {
+          op: 'feed', expected: raw, json, type: 'feed.updated', data: json, at,
+          audit: { action: 'feed.updated', before: before.revision, after: feed.revision },
+        });
         if (result.kind === 'ok') return { feed, seq: result.seq };
       }
       throw new AppError('unavailable', `feed "${feedId}" is changing too fast; retry`);
@@ -115,23 +155,132 @@ export class RedisStore implements FeedStore {
 
   createEntry(feedId: string, input: NewEntry, ctx: WriteContext, idem?: IdempotencyRequest): Promise<EntryCreated> {
     return this.guard(async () => {
-      const at = this.now();
-      const entry = newEntry(feedId, nanoid(12), input, at);
-      const json = JSON.stringify(entry);
-      const idempotency = idem !== undefined
-        ? { ...idem, ttlSeconds: this.ttl }
-        : { key: `auto:${nanoid(16)}`, fingerprint: 'auto', ttlSeconds: INTERNAL_KEY_TTL_SECONDS };
-      const result = await this.commit(feedId, {
-        op: 'create', entryId: entry.id, json, pinned: entry.pinned, type: 'entry.created', data: json, at, actor: ctx.actor, idempotency,
-        version: versionOf(entry, ctx.actor),
-      });
-      if (result.kind === 'ok') return { entry, seq: result.seq, replayed: false };
-      if (result.kind === 'replayed') {
-        const original = parseStored<EntryWritten>(result.record);
-        return { entry: original.entry, seq: original.seq, replayed: true };
-      }
-      throw new Error('a create cannot conflict');
+      const result = await this.create(feedId, input, ctx, idem);
+      if ('scheduled' in result) throw new Error('an Idempotency-Key of a scheduled entry replayed as a published one');
+      return result;
     });
+  }
+
+  scheduleEntry(feedId: string, input: NewEntry, publishAt: string, ctx: WriteContext, idem?: IdempotencyRequest): Promise<EntryScheduled | EntryCreated> {
+    return this.guard(async () => {
+      const now = this.now();
+      const scheduled = newScheduled(feedId, nanoid(12), input, publishAt, ctx, now);
+      // Without an editor's key, one of ours: a script re-sent after a reconnect then can't schedule it twice.
+      const key = idem ?? { key: `auto:${nanoid(16)}`, fingerprint: 'auto' };
+      const result = await this.schedule(feedId, 'put', scheduled, undefined, auditRecord(ctx, 'entry.scheduled', now, scheduled.id, null, 1, null), {
+        ...key, ttlSeconds: scheduledKeyTtlSeconds(publishAt, now, idem === undefined ? INTERNAL_KEY_TTL_SECONDS : this.ttl),
+      });
+      if (result.due) return this.create(feedId, input, ctx, idem); // already due by Redis's clock: published now
+      return result.replay ?? { scheduled, replayed: false };
+    });
+  }
+
+  listScheduled(feedId: string): Promise<readonly ScheduledEntry[]> {
+    return this.guard(async () => {
+      const k = this.keys(feedId);
+      const [ids, exists] = await Promise.all([this.redis.zrange(k.due, 0, -1), this.redis.exists(k.feed)]);
+      if (exists === 0) throw feedNotFound(feedId);
+      if (ids.length === 0) return [];
+      // One that went out between the two reads is simply not listed.
+      return (await this.redis.hmget(k.scheduled, ...ids)).flatMap((raw) => (raw === null ? [] : [parseStored<ScheduledEntry>(raw)]));
+    });
+  }
+
+  updateScheduled(feedId: string, entryId: string, patch: ScheduledPatch, ctx: WriteContext, expectedRevision?: number): Promise<ScheduledEntry> {
+    return this.guard(async () => {
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const raw = await this.scheduledRaw(feedId, entryId);
+        const now = this.now();
+        const current = parseStored<ScheduledEntry>(raw);
+        const next = applyScheduledPatch(current, patch, ctx, now, expectedRevision);
+        const record = auditRecord(ctx, 'scheduled.updated', now, entryId, current.revision, next.revision, null);
+        if (!(await this.schedule(feedId, 'replace', next, raw, record)).conflict) return next;
+      }
+      throw new AppError('unavailable', `scheduled entry "${entryId}" is changing too fast; retry`);
+    });
+  }
+
+  cancelScheduled(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<void> {
+    return this.guard(async () => {
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const raw = await this.scheduledRaw(feedId, entryId);
+        const current = parseStored<ScheduledEntry>(raw);
+        checkRevision('scheduled entry', current, expectedRevision);
+        const record = auditRecord(ctx, 'scheduled.cancelled', this.now(), entryId, current.revision, null, null);
+        if (!(await this.schedule(feedId, 'cancel', current, raw, record)).conflict) return;
+      }
+      throw new AppError('unavailable', `scheduled entry "${entryId}" is changing too fast; retry`);
+    });
+  }
+
+  publishDue(): Promise<number> {
+    return this.guard(async () => {
+      const [nowMs, due] = tuple(await DUE_FEEDS.run(this.redis, [this.global.dueFeeds], [DUE_FEEDS_PER_CALL]), 2);
+      const pairs = list(due);
+      let published = 0;
+      for (let i = 0; i < pairs.length; i += 2) {
+        const feedId = str(pairs[i]);
+        try {
+          published += await this.publishDueIn(feedId, str(pairs[i + 1]), num(nowMs));
+        } catch (err) {
+          // One broken feed must not hold back every other feed's entries.
+          this.options.onError(err, `publishing feed "${feedId}"'s scheduled entries`);
+        }
+      }
+      await this.repairDueIndex(num(nowMs));
+      return published;
+    });
+  }
+
+  audit(feedId: string, before: string | null, limit: number): Promise<AuditPage> {
+    return this.guard(async () => {
+      const k = this.keys(feedId);
+      const [length, exists] = await Promise.all([this.redis.llen(k.audit), this.redis.exists(k.feed)]);
+      if (exists === 0) throw feedNotFound(feedId);
+      const end = before === null ? length : Math.min(parseBeforeCursor(before), length);
+      const start = Math.max(0, end - limit);
+      const records = end === 0 ? [] : await this.redis.lrange(k.audit, start, end - 1);
+      return { records: records.map((r) => parseStored<AuditRecord>(r)).reverse(), nextBefore: start > 0 ? String(start) : null };
+    });
+  }
+
+  listFeeds(cursor: string | null, limit: number): Promise<FeedIndexPage> {
+    return this.guard(async () => {
+      const after = cursor === null ? null : parseIndexCursor(cursor);
+      await (this.backfill ??= this.backfillIndex().catch((err: unknown) => {
+        this.backfill = null; // the next listing tries again
+        throw err;
+      }));
+      const positions = await this.indexPage(after, limit + 1);
+      const page = positions.slice(0, limit);
+      const reads = this.redis.pipeline();
+      for (const p of page) reads.get(this.keys(p.id).feed).hlen(this.keys(p.id).entries);
+      const replies = (await reads.exec()) ?? [];
+      const feeds: FeedSummary[] = [];
+      page.forEach((p, i) => {
+        const [feedErr, raw] = replies[2 * i] ?? [null, null];
+        const [countErr, count] = replies[2 * i + 1] ?? [null, 0];
+        if (feedErr !== null || countErr !== null) throw feedErr ?? countErr;
+        if (raw === null) return; // listed, never created: its creation failed after the index was told
+        const feed = storedFeed(str(raw));
+        feeds.push({
+          id: p.id, title: feed.title, status: feed.status, revision: feed.revision, entryCount: num(count), lastChangeAt: new Date(p.lastChangeMs).toISOString(),
+        });
+      });
+      const last = page[page.length - 1];
+      return { feeds, nextCursor: positions.length > limit && last !== undefined ? indexCursor(last) : null };
+    });
+  }
+
+  /** Up to `count` positions of the feeds index after `after`, in its order (newest change first, then id descending). */
+  private async indexPage(after: IndexPosition | null, count: number): Promise<IndexPosition[]> {
+    const top = after === null ? '+inf' : String(after.lastChangeMs);
+    // Feeds tied with the cursor's time come first and may be before it: fetch past them, then filter.
+    const ties = after === null ? 0 : await this.redis.zcount(this.global.feeds, top, top);
+    const raw = await this.redis.zrevrangebyscore(this.global.feeds, top, '-inf', 'WITHSCORES', 'LIMIT', 0, count + ties);
+    const positions: IndexPosition[] = [];
+    for (let i = 0; i < raw.length; i += 2) positions.push({ id: raw[i] as string, lastChangeMs: Number(raw[i + 1]) });
+    return positions.filter((p) => after === null || isAfter(p, after)).slice(0, count);
   }
 
   updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten> {
@@ -144,9 +293,10 @@ export class RedisStore implements FeedStore {
         const previous = storedEntry(raw);
         const entry = applyEntryPatch(previous, patch, at, expectedRevision);
         const json = JSON.stringify(entry);
-        const result = await this.commit(feedId, {
-          op: 'update', entryId, expected: raw, json, pinned: entry.pinned, type: 'entry.updated', data: json, at, actor: ctx.actor,
+        const result = await this.commit(feedId, ctx, {
+          op: 'update', entryId, expected: raw, json, pinned: entry.pinned, type: 'entry.updated', data: json, at,
           version: versionOf(entry, ctx.actor, previous), previousVersion: versionOf(previous, ''),
+          audit: { action: 'entry.updated', before: previous.revision, after: entry.revision },
         });
         if (result.kind === 'ok') return { entry, seq: result.seq };
       }
@@ -158,16 +308,14 @@ export class RedisStore implements FeedStore {
     return this.guard(async () => {
       const k = this.keys(feedId);
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        // With If-Match, delete only the version whose revision was checked (compare-and-set).
-        let expected: string | undefined;
-        if (expectedRevision !== undefined) {
-          const raw = await this.redis.hget(k.entries, entryId);
-          if (raw === null) throw await this.missing(feedId, entryId);
-          checkRevision('entry', storedEntry(raw), expectedRevision);
-          expected = raw;
-        }
-        const result = await this.commit(feedId, {
-          op: 'delete', entryId, expected, json: '', type: 'entry.deleted', data: JSON.stringify({ id: entryId }), at: this.now(), actor: ctx.actor,
+        // Delete only the version whose revision was checked and goes in the audit (compare-and-set).
+        const raw = await this.redis.hget(k.entries, entryId);
+        if (raw === null) throw await this.missing(feedId, entryId);
+        const current = storedEntry(raw);
+        checkRevision('entry', current, expectedRevision);
+        const result = await this.commit(feedId, ctx, {
+          op: 'delete', entryId, expected: raw, json: '', type: 'entry.deleted', data: JSON.stringify({ id: entryId }), at: this.now(),
+          audit: { action: 'entry.deleted', before: current.revision, after: null },
         });
         if (result.kind === 'ok') return { seq: result.seq };
         if (result.kind === 'replayed') throw new Error('a delete cannot replay');
@@ -247,25 +395,203 @@ export class RedisStore implements FeedStore {
     return feedKeys(this.options.prefix, feedId);
   }
 
-  private async commit(feedId: string, req: CommitRequest): Promise<CommitResult> {
+  private get global(): GlobalKeys {
+    return globalKeys(this.options.prefix);
+  }
+
+  /** Creates an entry now, or answers what an earlier call with the same Idempotency-Key did. */
+  private async create(feedId: string, input: NewEntry, ctx: WriteContext, idem?: IdempotencyRequest): Promise<EntryCreated | EntryScheduled> {
+    const at = this.now();
+    const entry = newEntry(feedId, nanoid(12), input, at);
+    const json = JSON.stringify(entry);
+    const idempotency = idem !== undefined
+      ? { ...idem, ttlSeconds: this.ttl }
+      : { key: `auto:${nanoid(16)}`, fingerprint: 'auto', ttlSeconds: INTERNAL_KEY_TTL_SECONDS };
+    const result = await this.commit(feedId, ctx, {
+      op: 'create', entryId: entry.id, json, pinned: entry.pinned, type: 'entry.created', data: json, at, idempotency,
+      version: versionOf(entry, ctx.actor), audit: { action: 'entry.created', before: null, after: entry.revision },
+    });
+    if (result.kind === 'ok') return { entry, seq: result.seq, replayed: false };
+    if (result.kind === 'replayed') return { ...parseStored<Replay>(result.record), replayed: true };
+    throw new Error(`a create cannot come back ${result.kind}`);
+  }
+
+  /**
+   * Runs SCHEDULE, keeping the due-feeds index (another slot) pointing no later than the
+   * feed's soonest entry. Editors only ever lower a feed's score there (`ZADD LT`), before
+   * the script (so a node dying after it leaves the entry findable) and after it; only a
+   * publisher raises it, and re-checks after (see publishDueIn).
+   */
+  private async schedule(
+    feedId: string, op: 'put' | 'replace' | 'cancel', s: ScheduledEntry, expected: string | undefined, record: AuditRecord,
+    idem?: IdempotencyRequest & { readonly ttlSeconds: number },
+  ): Promise<{ readonly conflict: boolean; readonly due?: boolean; readonly replay?: EntryScheduled | EntryCreated }> {
+    const k = this.keys(feedId);
+    const publishAtMs = Date.parse(s.publishAt);
+    if (op !== 'cancel') await this.redis.zadd(this.global.dueFeeds, 'LT', publishAtMs, feedId);
+    const reply = list(await SCHEDULE.run(
+      this.redis,
+      [k.feed, k.scheduled, k.due, idem === undefined ? k.feed : k.idempotency(idem.key), k.audit],
+      [op, s.id, expected ?? '', JSON.stringify(s), publishAtMs, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, JSON.stringify(record)],
+    ));
+    switch (reply[0]) {
+      case 'ok': {
+        const soonest = str(reply[1]);
+        if (soonest !== '') {
+          this.redis.zadd(this.global.dueFeeds, 'LT', soonest, feedId).catch((err: unknown) => this.options.onError(err, 'due-feeds index'));
+        }
+        this.changed(feedId, new Date(record.at));
+        return { conflict: false };
+      }
+      case 'replayed':
+        return { conflict: false, replay: { ...parseStored<Replay>(str(reply[1])), replayed: true } };
+      case 'due':
+        return { conflict: false, due: true };
+      case 'conflict':
+        return { conflict: true };
+      case 'feed_not_found':
+        throw feedNotFound(feedId);
+      case 'not_found':
+        throw scheduledNotFound(feedId, s.id);
+      case 'idempotency_key_reused':
+        throw idempotencyKeyReused();
+      default:
+        throw new Error(`unexpected reply from the schedule script: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /** Publishes a feed's due entries (by Redis's clock, `nowMs`), then re-points the due-feeds index. */
+  private async publishDueIn(feedId: string, seenScore: string, nowMs: number): Promise<number> {
+    const k = this.keys(feedId);
+    const ids = await this.redis.zrangebyscore(k.due, '-inf', nowMs, 'LIMIT', 0, DUE_ENTRIES_PER_FEED);
+    const raws = ids.length === 0 ? [] : await this.redis.hmget(k.scheduled, ...ids);
+    let published = 0;
+    for (const raw of raws) {
+      if (raw === null) continue; // published or cancelled since the range was read
+      const s = parseStored<ScheduledEntry>(raw);
+      // Redis's clock, as for deciding it is due: a node whose clock lags can't date it before its time.
+      const at = new Date(Math.max(nowMs, Date.parse(s.publishAt)));
+      const entry = entryFromScheduled(s, at);
+      for (const pinned of entry.pinned ? [true, false] : [false]) {
+        try {
+          const json = JSON.stringify({ ...entry, pinned });
+          const result = await this.commit(feedId, { actor: s.actor }, {
+            op: 'publish', entryId: s.id, expected: raw, json, pinned, type: 'entry.created', data: json, at,
+            version: versionOf(entry, s.actor), audit: { action: 'scheduled.published', before: s.revision, after: entry.revision },
+            publishAtMs: Date.parse(s.publishAt),
+          });
+          if (result.kind === 'ok') published += 1;
+          break;
+        } catch (err) {
+          // A pin the feed no longer has room for must not hold the entry back: it goes out unpinned.
+          if (!(isAppError(err) && err.code === 'too_many_pinned')) throw err;
+        }
+      }
+    }
+    const soonest = await this.redis.zrange(k.due, 0, 0, 'WITHSCORES');
+    await REINDEX_DUE.run(this.redis, [this.global.dueFeeds], [feedId, seenScore, soonest[1] ?? '']);
+    // An editor may have scheduled an earlier entry between the read and the raise: look again, and lower back.
+    const after = await this.redis.zrange(k.due, 0, 0, 'WITHSCORES');
+    if (after[1] !== undefined) await this.redis.zadd(this.global.dueFeeds, 'LT', after[1], feedId);
+    return published;
+  }
+
+  /**
+   * Every DUE_REPAIR_INTERVAL_MS, one node (the lease's holder) points every feed of the
+   * due-feeds index at no later than its soonest entry: mends what a node that died between
+   * a schedule script and its `ZADD` left behind, so no entry waits more than that long.
+   */
+  private async repairDueIndex(nowMs: number): Promise<void> {
+    if (nowMs - this.lastRepairAttempt < DUE_REPAIR_INTERVAL_MS) return;
+    this.lastRepairAttempt = nowMs;
+    const lease = await this.redis.set(`${this.global.dueFeeds}:repair`, '1', 'PX', DUE_REPAIR_INTERVAL_MS, 'NX');
+    if (lease !== 'OK') return;
+    const feeds = await this.redis.zrangebyscore(this.global.dueFeeds, `(${nowMs}`, '+inf');
+    for (let i = 0; i < feeds.length; i += 500) {
+      const batch = feeds.slice(i, i + 500);
+      const reads = this.redis.pipeline();
+      for (const id of batch) reads.zrange(this.keys(id).due, 0, 0, 'WITHSCORES');
+      const replies = (await reads.exec()) ?? [];
+      const fixes = this.redis.pipeline();
+      replies.forEach(([err, reply], j) => {
+        if (err !== null) throw err;
+        const soonest = (reply as string[])[1];
+        if (soonest !== undefined) fixes.zadd(this.global.dueFeeds, 'LT', soonest, batch[j] as string);
+      });
+      await fixes.exec();
+    }
+  }
+
+  private async scheduledRaw(feedId: string, entryId: string): Promise<string> {
+    const k = this.keys(feedId);
+    const raw = await this.redis.hget(k.scheduled, entryId);
+    if (raw !== null) return raw;
+    throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : scheduledNotFound(feedId, entryId);
+  }
+
+  /**
+   * Tells the feeds index (its own slot, so after the feed's script) that the feed changed
+   * at `at`. Not awaited by the write: the change has committed, and a lost update only
+   * leaves the feed lower in the editors' list until its next change.
+   */
+  private changed(feedId: string, at: Date): void {
+    this.redis.zadd(this.global.feeds, 'GT', at.getTime(), feedId).catch((err: unknown) => this.options.onError(err, 'feeds index'));
+  }
+
+  /**
+   * Adds feeds written before the feeds index existed, once per Redis (`feedsBackfilled`);
+   * nodes racing to do it only repeat idempotent `ZADD GT`s. Keys that only look like a
+   * feed's (an idempotency key may end in `:feed`) are skipped, and so are feeds whose data
+   * can't be parsed (reported), so one bad key never breaks the listing.
+   */
+  private async backfillIndex(): Promise<void> {
+    if ((await this.redis.exists(this.global.feedsBackfilled)) === 1) return;
+    const feedKey = FEED_KEY(this.options.prefix);
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.options.prefix}:{*}:feed`, 'COUNT', 1000);
+      cursor = next;
+      for (const key of keys) {
+        const id = feedKey.exec(key)?.[1];
+        if (id === undefined) continue;
+        const [raw, newest] = await Promise.all([this.redis.get(key), this.redis.xrevrange(this.keys(id).events, '+', '-', 'COUNT', 1)]);
+        if (raw === null) continue;
+        let last: number;
+        try {
+          const lastEvent = newest[0]?.[1][1];
+          last = Math.max(Date.parse(storedFeed(raw).updatedAt), lastEvent === undefined ? 0 : Date.parse(storedEvent(lastEvent).at));
+        } catch (err) {
+          this.options.onError(err, `adding feed "${id}" to the feeds index: its stored data is not readable`);
+          continue;
+        }
+        await this.redis.zadd(this.global.feeds, 'GT', Number.isFinite(last) ? last : 0, id);
+      }
+    } while (cursor !== '0');
+    await this.redis.set(this.global.feedsBackfilled, '1');
+  }
+
+  private async commit(feedId: string, ctx: WriteContext, req: CommitRequest): Promise<CommitResult> {
     const k = this.keys(feedId);
     const idem = req.idempotency;
-    // The event's JSON is assembled by the script around the seq and epoch it assigns.
+    // The event's and audit record's JSON are assembled by the script around the seq (and epoch) it assigns.
     const head = `{"feed":${JSON.stringify(feedId)},"seq":`;
-    const tail = `,"type":${JSON.stringify(req.type)},"data":${req.data},"at":${JSON.stringify(req.at.toISOString())},"actor":${JSON.stringify(req.actor)}}`;
+    const tail = `,"type":${JSON.stringify(req.type)},"data":${req.data},"at":${JSON.stringify(req.at.toISOString())},"actor":${JSON.stringify(ctx.actor)}}`;
+    const { seq: _seq, ...record } = auditRecord(ctx, req.audit.action, req.at, req.entryId ?? null, req.audit.before, req.audit.after, null);
     const reply = await COMMIT.run(
       this.redis,
       [
         k.feed, k.seq, k.epoch, k.events, k.entries, k.timeline, k.pinned, idem === undefined ? k.feed : k.idempotency(idem.key),
-        req.entryId === undefined ? k.feed : k.revisions(req.entryId),
+        req.entryId === undefined ? k.feed : k.revisions(req.entryId), k.scheduled, k.due, k.audit,
       ],
       [
         k.channel, this.options.historySize, req.op, req.entryId ?? '', req.expected ?? '', req.json, req.pinned === true ? '1' : '0',
         head, tail, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, this.maxPinned,
         req.version ? JSON.stringify(req.version) : '', req.previousVersion ? JSON.stringify(req.previousVersion) : '',
+        `${JSON.stringify(record).slice(0, -1)},"seq":`, '}', req.publishAtMs ?? 0,
       ],
     );
     const [status, value] = list(reply);
+    if (status === 'ok') this.changed(feedId, req.at);
     switch (status) {
       case 'ok':
         return { kind: 'ok', seq: num(value) };
@@ -273,12 +599,15 @@ export class RedisStore implements FeedStore {
         return { kind: 'replayed', record: str(value) };
       case 'conflict':
         return { kind: 'conflict' };
+      case 'not_due':
+      case 'gone':
+        return { kind: 'skipped' };
       case 'feed_not_found':
         throw feedNotFound(feedId);
       case 'entry_not_found':
         throw entryNotFound(feedId, req.entryId ?? '');
       case 'idempotency_key_reused':
-        throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+        throw idempotencyKeyReused();
       case 'too_many_pinned':
         throw tooManyPinned(this.maxPinned);
       default:
@@ -304,6 +633,7 @@ export class RedisStore implements FeedStore {
 
 const feedNotFound = (feedId: string): AppError => new AppError('feed_not_found', `no feed "${feedId}"`);
 const entryNotFound = (feedId: string, entryId: string): AppError => new AppError('entry_not_found', `no entry "${entryId}" in feed "${feedId}"`);
+const idempotencyKeyReused = (): AppError => new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
 
 /** JSON this store wrote itself; a value that isn't an object means the data is corrupt. */
 function parseStored<T extends object>(raw: string): T {

@@ -6,26 +6,50 @@
  */
 import { LuaScript } from './lua-script';
 
-/** KEYS: feed, epoch, seq, events, entries, timeline, pinned. ARGV: feed JSON, epoch. → 1 created, 0 exists. */
+/**
+ * Lua: with a `fingerprint` ('' = none), answers a repeated Idempotency-Key from its record
+ * at `key` (fingerprint, newline, original result) before anything is written.
+ */
+const REPLAY_IDEMPOTENT = (key: string): string => `
+if fingerprint ~= '' then
+  local record = redis.call('GET', ${key})
+  if record then
+    local nl = string.find(record, '\\n', 1, true)
+    if string.sub(record, 1, nl - 1) ~= fingerprint then return {'idempotency_key_reused'} end
+    return {'replayed', string.sub(record, nl + 1)}
+  end
+end`;
+
+/**
+ * KEYS: feed, epoch, seq, events, entries, timeline, pinned, audit, scheduled, due.
+ * ARGV: feed JSON, epoch, audit record JSON. → 1 created, 0 exists.
+ */
 export const CREATE_FEED = new LuaScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10])
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], 0)
+redis.call('RPUSH', KEYS[8], ARGV[3])
 return 1
-`, 7);
+`, 10);
 
 /**
  * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency, the entry's
- *       versions (the feed key when there is no entry).
- * ARGV: channel, history size, op (feed|create|update|delete), entry id,
- *       expected current JSON (compare-and-set for feed/update, and for delete when not ''), new JSON, pinned (1|0),
+ *       versions (the feed key when there is no entry), scheduled, due, audit.
+ * ARGV: channel, history size, op (feed|create|update|delete|publish), entry id,
+ *       expected current JSON (compare-and-set for feed/update, for delete when not '', and
+ *       for publish: the scheduled entry's JSON), new JSON, pinned (1|0),
  *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s,
  *       most pinned entries per feed, the version this write makes ('' = none), the version
- *       it replaces (pushed first when the entry has no history yet: stored before histories).
+ *       it replaces (pushed first when the entry has no history yet: stored before histories),
+ *       audit record head (up to `"seq":`) and tail, publishAt ms (publish only).
  * → {'ok', seq, epoch} | {'replayed', record} | {'feed_not_found'} | {'entry_not_found'}
- *   | {'conflict'} | {'idempotency_key_reused'} | {'too_many_pinned'}
+ *   | {'conflict'} | {'idempotency_key_reused'} | {'too_many_pinned'} | {'not_due'} | {'gone'}
+ *
+ * `publish` turns a scheduled entry into an entry, once: the scheduled copy goes in the same
+ * step, so a second node (or a retry) finds it `gone`. Redis's clock decides whether it is
+ * due, so nodes whose clocks disagree can't publish early.
  *
  * The pinned cap is checked here, not by the caller: a count read before the script could
  * be stale by the time it runs, and two editors pinning at once would both pass. Only an
@@ -37,16 +61,15 @@ local op, id = ARGV[3], ARGV[4]
 local current = redis.call('GET', KEYS[1])
 if not current then return {'feed_not_found'} end
 local fingerprint = ARGV[10]
-if fingerprint ~= '' then
-  local record = redis.call('GET', KEYS[8])
-  if record then
-    local nl = string.find(record, '\\n', 1, true)
-    if string.sub(record, 1, nl - 1) ~= fingerprint then return {'idempotency_key_reused'} end
-    return {'replayed', string.sub(record, nl + 1)}
-  end
-end
+${REPLAY_IDEMPOTENT('KEYS[8]')}
 local order = nil
-if op == 'feed' then
+if op == 'publish' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) < tonumber(ARGV[17]) then return {'not_due'} end
+  local scheduled = redis.call('HGET', KEYS[10], id)
+  if not scheduled then return {'gone'} end
+  if scheduled ~= ARGV[5] then return {'conflict'} end
+elseif op == 'feed' then
   if current ~= ARGV[5] then return {'conflict'} end
 elseif op == 'update' or op == 'delete' then
   local entry = redis.call('HGET', KEYS[5], id)
@@ -54,7 +77,7 @@ elseif op == 'update' or op == 'delete' then
   if (op == 'update' or ARGV[5] ~= '') and entry ~= ARGV[5] then return {'conflict'} end
   order = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
 end
-if ARGV[7] == '1' and (op == 'create' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then
+if ARGV[7] == '1' and (op == 'create' or op == 'publish' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then
   if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[12]) then return {'too_many_pinned'} end
 end
 local seq = redis.call('INCR', KEYS[2])
@@ -81,13 +104,77 @@ elseif ARGV[13] ~= '' then
   if ARGV[14] ~= '' and redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], ARGV[14]) end
   redis.call('RPUSH', KEYS[9], ARGV[13])
 end
+if op == 'publish' then
+  redis.call('HDEL', KEYS[10], id)
+  redis.call('ZREM', KEYS[11], id)
+end
+redis.call('RPUSH', KEYS[12], ARGV[15] .. seq .. ARGV[16])
 -- An announcement, not the event: nodes read the event itself from the log (broker.ts).
 redis.call('PUBLISH', ARGV[1], '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. '}')
 if fingerprint ~= '' then
   redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[6] .. '}', 'EX', ARGV[11])
 end
 return {'ok', seq, epoch}
-`, 9);
+`, 12);
+
+/**
+ * Scheduled entries: kept beside the feed, invisible to readers, no event.
+ * KEYS: feed, scheduled, due, idempotency (the feed key when none), audit.
+ * ARGV: op (put|replace|cancel), entry id, expected current JSON (replace; cancel when not ''),
+ *       new JSON, publishAt ms, fingerprint ('' = none), ttl s, audit record JSON.
+ * → {'ok', soonest publishAt ms or ''} | {'replayed', record} | {'due'} | {'feed_not_found'}
+ *   | {'not_found'} | {'conflict'} | {'idempotency_key_reused'}
+ *
+ * `due`: a put whose time has already come by Redis's clock (the caller publishes it now
+ * instead), so a node whose clock runs ahead can't publish an entry early.
+ */
+export const SCHEDULE = new LuaScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'feed_not_found'} end
+local op, id, fingerprint = ARGV[1], ARGV[2], ARGV[6]
+${REPLAY_IDEMPOTENT('KEYS[4]')}
+if op == 'put' then
+  local t = redis.call('TIME')
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) >= tonumber(ARGV[5]) then return {'due'} end
+else
+  local current = redis.call('HGET', KEYS[2], id)
+  if not current then return {'not_found'} end
+  if (op == 'replace' or ARGV[3] ~= '') and current ~= ARGV[3] then return {'conflict'} end
+end
+if op == 'cancel' then
+  redis.call('HDEL', KEYS[2], id)
+  redis.call('ZREM', KEYS[3], id)
+else
+  redis.call('HSET', KEYS[2], id, ARGV[4])
+  redis.call('ZADD', KEYS[3], ARGV[5], id)
+end
+redis.call('RPUSH', KEYS[5], ARGV[8])
+if fingerprint ~= '' then
+  redis.call('SET', KEYS[4], fingerprint .. '\\n{"scheduled":' .. ARGV[4] .. '}', 'EX', ARGV[7])
+end
+local soonest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+return {'ok', soonest[2] or ''}
+`, 5);
+
+/**
+ * KEYS: due feeds. ARGV: most feeds. → {now ms (Redis's clock), {feed id, score, …}} for the
+ * feeds whose soonest scheduled entry is due.
+ */
+export const DUE_FEEDS = new LuaScript(`
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return {now, redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, ARGV[1])}
+`, 1);
+
+/**
+ * KEYS: due feeds. ARGV: feed id, the score it was seen with, its soonest publishAt now ('' = none).
+ * Raises the feed's score to its soonest entry (+inf when it has none: feeds are never
+ * removed, so an editor's `ZADD LT` always lands) only if no one lowered it since it was seen.
+ */
+export const REINDEX_DUE = new LuaScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3] == '' and '+inf' or ARGV[3], ARGV[1])
+return 1
+`, 1);
 
 /**
  * KEYS: feed, seq, epoch, entries, timeline, pinned. ARGV: limit.

@@ -3,10 +3,10 @@
  * implementations can't drift apart on what a change means.
  */
 import { AppError } from '../errors';
-import type { Entry, EntryVersion, Feed } from '../domain/types';
-import { requireContent, type EntryPatch, type FeedPatch, type NewEntry, type NewFeed } from '../domain/validate';
+import type { AuditAction, AuditRecord, Entry, EntryVersion, Feed, ScheduledEntry } from '../domain/types';
+import { requireContent, type EntryPatch, type FeedPatch, type NewEntry, type NewFeed, type ScheduledPatch } from '../domain/validate';
 import type { ResetReason } from '../gateway/protocol';
-import type { FeedHead } from './feed-store';
+import type { FeedHead, WriteContext } from './feed-store';
 
 export function newFeed(id: string, input: NewFeed, now: Date): Feed {
   const at = now.toISOString();
@@ -16,10 +16,11 @@ export function newFeed(id: string, input: NewFeed, now: Date): Feed {
     description: input.description,
     status: input.status,
     summary: input.summary,
+    startsAt: input.startsAt,
     createdAt: at,
     updatedAt: at,
-    liveSince: input.status === 'live' ? at : null,
-    endedAt: input.status === 'ended' ? at : null,
+    coverageStartedAt: input.status === 'live' ? at : null,
+    coverageEndedAt: input.status === 'ended' ? at : null,
     revision: 1,
   };
 }
@@ -29,9 +30,10 @@ export function newFeed(id: string, input: NewFeed, now: Date): Feed {
  * `revision_conflict` (412) carrying the current version, so the editor can merge.
  * `expected` undefined: no precondition (the last write wins).
  */
-export function checkRevision<T extends { readonly revision: number }>(kind: 'entry' | 'feed', current: T, expected: number | undefined): void {
+export function checkRevision<T extends { readonly revision: number }>(kind: 'entry' | 'feed' | 'scheduled entry', current: T, expected: number | undefined): void {
   if (expected === undefined || expected === current.revision) return;
-  throw new AppError('revision_conflict', `this ${kind} is at revision ${current.revision}, not ${expected}: someone else changed it; merge and retry with If-Match: "${current.revision}"`, { [kind]: current });
+  const field = kind === 'scheduled entry' ? 'scheduled' : kind;
+  throw new AppError('revision_conflict', `this ${kind} is at revision ${current.revision}, not ${expected}: someone else changed it; merge and retry with If-Match: "${current.revision}"`, { [field]: current });
 }
 
 export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date, expectedRevision?: number): Feed {
@@ -42,8 +44,8 @@ export function applyFeedPatch(feed: Feed, patch: FeedPatch, now: Date, expected
     ...feed,
     ...patch,
     updatedAt: at,
-    liveSince: feed.liveSince ?? (status === 'live' ? at : null),
-    endedAt: status === 'ended' ? (feed.status === 'ended' ? feed.endedAt : at) : null,
+    coverageStartedAt: feed.coverageStartedAt ?? (status === 'live' ? at : null),
+    coverageEndedAt: status === 'ended' ? (feed.status === 'ended' ? feed.coverageEndedAt : at) : null,
     revision: feed.revision + 1,
   };
 }
@@ -68,15 +70,25 @@ export function versionOf(entry: Entry, actor: string, previous?: Entry): EntryV
 
 /** An entry as a store may hold it: written before revisions existed, it has neither field. */
 export type StoredEntry = Omit<Entry, 'revision' | 'corrections'> & Partial<Pick<Entry, 'revision' | 'corrections'>>;
-export type StoredFeed = Omit<Feed, 'revision'> & Partial<Pick<Feed, 'revision'>>;
+/** A feed as a store may hold it: written before revisions and the coverage fields existed (`liveSince`, `endedAt`). */
+export type StoredFeed = Omit<Feed, 'revision' | 'startsAt' | 'coverageStartedAt' | 'coverageEndedAt'>
+  & Partial<Pick<Feed, 'revision' | 'startsAt' | 'coverageStartedAt' | 'coverageEndedAt'>>
+  & { readonly liveSince?: string | null; readonly endedAt?: string | null };
 
 /** A stored entry brought up to date: one written before revisions existed is at revision 1, uncorrected. */
 export function upgradeStoredEntry(entry: StoredEntry): Entry {
   return { ...entry, revision: entry.revision ?? 1, corrections: entry.corrections ?? [] };
 }
 
-export function upgradeStoredFeed(feed: StoredFeed): Feed {
-  return { ...feed, revision: feed.revision ?? 1 };
+export function upgradeStoredFeed(stored: StoredFeed): Feed {
+  const { liveSince, endedAt, ...feed } = stored;
+  return {
+    ...feed,
+    revision: feed.revision ?? 1,
+    startsAt: feed.startsAt ?? null,
+    coverageStartedAt: feed.coverageStartedAt ?? liveSince ?? null,
+    coverageEndedAt: feed.coverageEndedAt ?? endedAt ?? null,
+  };
 }
 
 /**
@@ -141,3 +153,68 @@ export function parseBeforeCursor(before: string): number {
   }
   return n;
 }
+
+export function newScheduled(feedId: string, id: string, input: NewEntry, publishAt: string, ctx: WriteContext, now: Date): ScheduledEntry {
+  const at = now.toISOString();
+  return { id, feedId, publishAt, ...input, createdAt: at, updatedAt: at, revision: 1, actor: ctx.actor };
+}
+
+/** A scheduled entry after `patch`, in the name of the editor who changed it; content rules as for entries. */
+export function applyScheduledPatch(scheduled: ScheduledEntry, patch: ScheduledPatch, ctx: WriteContext, now: Date, expectedRevision?: number): ScheduledEntry {
+  checkRevision('scheduled entry', scheduled, expectedRevision);
+  const next = { ...scheduled, ...patch, updatedAt: now.toISOString(), revision: scheduled.revision + 1, actor: ctx.actor };
+  if (patch.headline !== undefined || patch.body !== undefined) requireContent(next, patch.body !== undefined ? 'body' : 'headline');
+  return next;
+}
+
+/** The entry a scheduled one becomes when it goes out at `now`: a new entry, revision 1. */
+export function entryFromScheduled(s: ScheduledEntry, now: Date): Entry {
+  const { headline, body, authors, tags, pinned, keyEvent } = s;
+  return newEntry(s.feedId, s.id, { headline, body, authors, tags, pinned, keyEvent }, now);
+}
+
+export const isDue = (s: ScheduledEntry, now: Date): boolean => Date.parse(s.publishAt) <= now.getTime();
+
+export const scheduledNotFound = (feedId: string, entryId: string): AppError =>
+  new AppError('scheduled_entry_not_found', `no scheduled entry "${entryId}" in feed "${feedId}": it was published or cancelled`);
+
+/** The audit record of one change (seq: the event it appended, if any). */
+export function auditRecord(
+  ctx: WriteContext, action: AuditAction, at: Date, entryId: string | null, before: number | null, after: number | null, seq: number | null,
+): AuditRecord {
+  return { at: at.toISOString(), actor: ctx.actor, requestId: ctx.requestId ?? null, action, entryId, seq, revisionBefore: before, revisionAfter: after };
+}
+
+/**
+ * The feeds index is ordered by last change, newest first, and by id (descending) among
+ * feeds changed in the same millisecond: the order a Redis sorted set gives in reverse.
+ * Its cursor is the last feed a page showed, so a feed that changes between two pages
+ * moves to the top instead of shifting the pages under the editor.
+ */
+export interface IndexPosition {
+  readonly lastChangeMs: number;
+  readonly id: string;
+}
+
+export const indexCursor = (p: IndexPosition): string => `${p.lastChangeMs}_${p.id}`;
+
+export function parseIndexCursor(cursor: string): IndexPosition {
+  const m = /^(\d{1,15})_([a-z0-9][a-z0-9-]{0,63})$/.exec(cursor);
+  if (m === null) throw new AppError('invalid_cursor', '"cursor" must be a cursor from nextCursor');
+  return { lastChangeMs: Number(m[1]), id: m[2] as string };
+}
+
+/** Whether `p` comes after the cursor `after` in the index's order. */
+export const isAfter = (p: IndexPosition, after: IndexPosition): boolean =>
+  p.lastChangeMs < after.lastChangeMs || (p.lastChangeMs === after.lastChangeMs && p.id < after.id);
+
+/** Scheduled entries in the order they go out: by time, then by id (as a Redis sorted set orders ties). */
+export const bySchedule = (a: ScheduledEntry, b: ScheduledEntry): number =>
+  Date.parse(a.publishAt) - Date.parse(b.publishAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * How long a scheduled entry's Idempotency-Key is remembered, s: the usual `ttlSeconds`, but
+ * past its publishAt, so a retry the day before an entry scheduled for next month still replays.
+ */
+export const scheduledKeyTtlSeconds = (publishAt: string, now: Date, ttlSeconds: number): number =>
+  Math.max(ttlSeconds, Math.ceil((Date.parse(publishAt) - now.getTime()) / 1000) + ttlSeconds);

@@ -17,13 +17,17 @@
  *   `feed_exists`, `idempotency_key_reused`, `too_many_pinned`, `validation_failed` for a
  *   patch that would empty an entry, `unavailable`); a refused write changes nothing.
  */
-import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
-import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
+import type { EntryPatch, FeedPatch, NewEntry, NewFeed, ScheduledPatch } from '../domain/validate';
+import type {
+  AuditRecord, Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot, FeedSummary, ScheduledEntry,
+} from '../domain/types';
 import type { ResetReason } from '../gateway/protocol';
 
-/** Who is making a change; recorded in the event as its actor. */
+/** Who is making a change: recorded in the event as its actor, and in the audit log with the request. */
 export interface WriteContext {
   readonly actor: string;
+  /** The request's X-Request-Id, for the audit log. */
+  readonly requestId?: string;
 }
 
 /**
@@ -46,6 +50,25 @@ export interface EntryWritten {
 export interface EntryCreated extends EntryWritten {
   /** True when this answers a repeated Idempotency-Key: nothing was written this time. */
   readonly replayed: boolean;
+}
+
+export interface EntryScheduled {
+  readonly scheduled: ScheduledEntry;
+  /** True when this answers a repeated Idempotency-Key: nothing was written this time. */
+  readonly replayed: boolean;
+}
+
+export interface AuditPage {
+  /** Newest first. */
+  readonly records: readonly AuditRecord[];
+  /** Cursor for older records; null at the first change. */
+  readonly nextBefore: string | null;
+}
+
+export interface FeedIndexPage {
+  /** Most recently changed first. */
+  readonly feeds: readonly FeedSummary[];
+  readonly nextCursor: string | null;
 }
 
 export interface FeedHead {
@@ -85,6 +108,34 @@ export interface FeedStore {
    * Gone with the entry. Throws `feed_not_found`, `entry_not_found`.
    */
   revisions(feedId: string, entryId: string): Promise<readonly EntryVersion[]>;
+
+  /**
+   * Keeps an entry out of readers' view until `publishAt`; a time already come publishes it
+   * now, exactly as createEntry. Idempotency as for createEntry: a repeat answers what the
+   * first call did (scheduled, or published). Throws `feed_not_found`.
+   */
+  scheduleEntry(feedId: string, input: NewEntry, publishAt: string, ctx: WriteContext, idempotency?: IdempotencyRequest): Promise<EntryScheduled | EntryCreated>;
+  /** The feed's scheduled entries, soonest first. Throws `feed_not_found`. */
+  listScheduled(feedId: string): Promise<readonly ScheduledEntry[]>;
+  /**
+   * Changes a scheduled entry's content or time (revision + 1); `expectedRevision` as for
+   * updateEntry. Throws `feed_not_found`, `scheduled_entry_not_found` (already published or cancelled).
+   */
+  updateScheduled(feedId: string, entryId: string, patch: ScheduledPatch, ctx: WriteContext, expectedRevision?: number): Promise<ScheduledEntry>;
+  /** Cancels a scheduled entry; nothing reaches readers. Throws as updateScheduled. */
+  cancelScheduled(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<void>;
+  /**
+   * Publishes every scheduled entry whose time has come, in every feed, each exactly once
+   * however many nodes call this at once: as `entry.created`, in the name of the editor who
+   * scheduled it. The store's clock decides (Redis's own on Redis, so nodes' clocks may
+   * disagree). Returns how many this call published. Nodes call it every few hundred ms.
+   */
+  publishDue(): Promise<number>;
+
+  /** The feed's changes, newest first, before the `before` cursor (null: from the newest). Throws `feed_not_found`, `invalid_cursor`. */
+  audit(feedId: string, before: string | null, limit: number): Promise<AuditPage>;
+  /** Every feed, most recently changed first, from `cursor` (null: the start). Throws `invalid_cursor`. */
+  listFeeds(cursor: string | null, limit: number): Promise<FeedIndexPage>;
 
   /** The feed, its pinned entries and its newest `limit` unpinned entries, and the cursor they are current to. */
   snapshot(feedId: string, limit: number): Promise<FeedSnapshot | null>;

@@ -1,12 +1,14 @@
 import { nanoid } from 'nanoid';
 import { AppError } from '../errors';
-import type { Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot } from '../domain/types';
-import type { EntryPatch, FeedPatch, NewEntry, NewFeed } from '../domain/validate';
+import type { AuditAction, AuditRecord, Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedSnapshot, ScheduledEntry } from '../domain/types';
+import type { EntryPatch, FeedPatch, NewEntry, NewFeed, ScheduledPatch } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, checkRevision, classifyCursor, newEntry, newFeed, parseBeforeCursor, pinnedCap, tooManyPinned, versionOf,
+  applyEntryPatch, applyFeedPatch, applyScheduledPatch, auditRecord, checkRevision, classifyCursor, entryFromScheduled, indexCursor, isAfter,
+  isDue, bySchedule, newEntry, newFeed, newScheduled, parseBeforeCursor, parseIndexCursor, pinnedCap, scheduledKeyTtlSeconds, scheduledNotFound,
+  tooManyPinned, versionOf,
 } from './feed-state';
 import type {
-  EntryCreated, EntryWritten, EventsSince, FeedHead, FeedStore, IdempotencyRequest, WriteContext,
+  AuditPage, EntryCreated, EntryScheduled, EntryWritten, EventsSince, FeedHead, FeedIndexPage, FeedStore, IdempotencyRequest, WriteContext,
 } from './feed-store';
 
 export interface MemoryStoreOptions {
@@ -34,7 +36,7 @@ interface StoredEntry {
 
 interface IdempotencyRecord {
   readonly fingerprint: string;
-  readonly result: EntryWritten;
+  readonly result: EntryWritten | { readonly scheduled: ScheduledEntry };
   readonly expiresAt: number;
 }
 
@@ -48,6 +50,12 @@ interface FeedState {
   /** The newest `historySize` events, oldest first. */
   readonly events: FeedEvent[];
   readonly idempotency: Map<string, IdempotencyRecord>;
+  /** Entries waiting for their publishAt. */
+  readonly scheduled: Map<string, ScheduledEntry>;
+  /** Every change, oldest first, for the feed's life. */
+  readonly audit: AuditRecord[];
+  /** When the feed or any of its entries last changed, ms. */
+  lastChangeAt: number;
 }
 
 /**
@@ -66,12 +74,14 @@ export class MemoryStore implements FeedStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  async createFeed(input: NewFeed, _ctx: WriteContext): Promise<Feed> {
+  async createFeed(input: NewFeed, ctx: WriteContext): Promise<Feed> {
     const id = input.id ?? nanoid(12).toLowerCase().replace(/[^a-z0-9]/g, 'x');
     if (this.feeds.has(id)) throw new AppError('feed_exists', `feed "${id}" already exists`);
-    const feed = newFeed(id, input, this.now());
+    const now = this.now();
+    const feed = newFeed(id, input, now);
     this.feeds.set(id, {
       feed, epoch: nanoid(10), seq: 0, timeline: [], byId: new Map(), events: [], idempotency: new Map(),
+      scheduled: new Map(), audit: [auditRecord(ctx, 'feed.created', now, null, null, 1, null)], lastChangeAt: now.getTime(),
     });
     return feed;
   }
@@ -79,8 +89,10 @@ export class MemoryStore implements FeedStore {
   async updateFeed(feedId: string, patch: FeedPatch, ctx: WriteContext, expectedRevision?: number): Promise<{ feed: Feed; seq: number }> {
     const state = this.state(feedId);
     const now = this.now();
+    const before = state.feed.revision;
     state.feed = applyFeedPatch(state.feed, patch, now, expectedRevision);
     const seq = this.append(state, now, ctx, { type: 'feed.updated', data: state.feed });
+    this.audited(state, ctx, 'feed.updated', now, null, before, state.feed.revision, seq);
     return { feed: state.feed, seq };
   }
 
@@ -97,21 +109,120 @@ export class MemoryStore implements FeedStore {
         if (record.fingerprint !== idem.fingerprint) {
           throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
         }
+        if (!('entry' in record.result)) throw new Error('an Idempotency-Key of a scheduled entry replayed as a published one');
         return { ...record.result, replayed: true };
       }
     }
-    if (input.pinned) this.checkPinnedCap(state);
     const entry = newEntry(feedId, nanoid(12), input, nowDate);
+    const seq = this.publish(state, entry, ctx, 'entry.created', nowDate);
+    if (idem !== undefined) this.remember(state, idem, { entry, seq }, nowDate);
+    return { entry, seq, replayed: false };
+  }
+
+  async scheduleEntry(feedId: string, input: NewEntry, publishAt: string, ctx: WriteContext, idem?: IdempotencyRequest): Promise<EntryScheduled | EntryCreated> {
+    const state = this.state(feedId);
+    const now = this.now();
+    const record = idem === undefined ? undefined : state.idempotency.get(idem.key);
+    if (idem !== undefined && record !== undefined && record.expiresAt > now.getTime()) {
+      if (record.fingerprint !== idem.fingerprint) throw new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
+      return { ...record.result, replayed: true };
+    }
+    const scheduled = newScheduled(feedId, nanoid(12), input, publishAt, ctx, now);
+    if (isDue(scheduled, now)) return this.createEntry(feedId, input, ctx, idem);
+    state.scheduled.set(scheduled.id, scheduled);
+    this.audited(state, ctx, 'entry.scheduled', now, scheduled.id, null, scheduled.revision, null);
+    if (idem !== undefined) this.remember(state, idem, { scheduled }, now, scheduledKeyTtlSeconds(publishAt, now, this.ttlMs / 1000) * 1000);
+    return { scheduled, replayed: false };
+  }
+
+  async listScheduled(feedId: string): Promise<readonly ScheduledEntry[]> {
+    return [...this.state(feedId).scheduled.values()].sort(bySchedule);
+  }
+
+  async updateScheduled(feedId: string, entryId: string, patch: ScheduledPatch, ctx: WriteContext, expectedRevision?: number): Promise<ScheduledEntry> {
+    const state = this.state(feedId);
+    const current = this.scheduledEntry(state, entryId);
+    const now = this.now();
+    const next = applyScheduledPatch(current, patch, ctx, now, expectedRevision);
+    state.scheduled.set(entryId, next);
+    this.audited(state, ctx, 'scheduled.updated', now, entryId, current.revision, next.revision, null);
+    return next;
+  }
+
+  async cancelScheduled(feedId: string, entryId: string, ctx: WriteContext, expectedRevision?: number): Promise<void> {
+    const state = this.state(feedId);
+    const current = this.scheduledEntry(state, entryId);
+    checkRevision('scheduled entry', current, expectedRevision);
+    state.scheduled.delete(entryId);
+    this.audited(state, ctx, 'scheduled.cancelled', this.now(), entryId, current.revision, null, null);
+  }
+
+  async publishDue(): Promise<number> {
+    let published = 0;
+    for (const state of this.feeds.values()) {
+      if (state.scheduled.size === 0) continue;
+      const now = this.now();
+      const due = [...state.scheduled.values()].filter((s) => isDue(s, now)).sort(bySchedule);
+      for (const s of due) {
+        state.scheduled.delete(s.id);
+        const entry = entryFromScheduled(s, now);
+        // A pin the feed no longer has room for must not hold the entry back: it goes out unpinned.
+        const fits = !entry.pinned || this.pinnedCount(state) < this.maxPinned;
+        this.publish(state, fits ? entry : { ...entry, pinned: false }, { actor: s.actor }, 'scheduled.published', now, s.revision);
+        published += 1;
+      }
+    }
+    return published;
+  }
+
+  async audit(feedId: string, before: string | null, limit: number): Promise<AuditPage> {
+    const { audit } = this.state(feedId);
+    const end = before === null ? audit.length : Math.min(parseBeforeCursor(before), audit.length);
+    const start = Math.max(0, end - limit);
+    return { records: audit.slice(start, end).reverse(), nextBefore: start > 0 ? String(start) : null };
+  }
+
+  async listFeeds(cursor: string | null, limit: number): Promise<FeedIndexPage> {
+    const after = cursor === null ? null : parseIndexCursor(cursor);
+    const positions = [...this.feeds.values()]
+      .map((state) => ({ state, lastChangeMs: state.lastChangeAt, id: state.feed.id }))
+      .filter((p) => after === null || isAfter(p, after))
+      .sort((a, b) => b.lastChangeMs - a.lastChangeMs || (a.id < b.id ? 1 : -1));
+    const page = positions.slice(0, limit);
+    const feeds = page.map(({ state: s }) => ({
+      id: s.feed.id, title: s.feed.title, status: s.feed.status, revision: s.feed.revision,
+      entryCount: s.byId.size, lastChangeAt: new Date(s.lastChangeAt).toISOString(),
+    }));
+    const last = page[page.length - 1];
+    return { feeds, nextCursor: positions.length > limit && last !== undefined ? indexCursor(last) : null };
+  }
+
+  /** `scheduledRevision`: the scheduled version going out, for the audit. */
+  private publish(state: FeedState, entry: Entry, ctx: WriteContext, action: AuditAction, now: Date, scheduledRevision: number | null = null): number {
+    if (entry.pinned) this.checkPinnedCap(state);
     const stored: StoredEntry = { entry, order: state.seq + 1, versions: [versionOf(entry, ctx.actor) as EntryVersion] };
     state.timeline.push(stored);
     state.byId.set(entry.id, stored);
-    const seq = this.append(state, nowDate, ctx, { type: 'entry.created', data: entry });
-    if (idem !== undefined) {
-      this.expireIdempotency(state, nowDate.getTime());
-      state.idempotency.delete(idem.key); // re-inserted at the end: insertion order stays expiry order
-      state.idempotency.set(idem.key, { fingerprint: idem.fingerprint, result: { entry, seq }, expiresAt: nowDate.getTime() + this.ttlMs });
-    }
-    return { entry, seq, replayed: false };
+    const seq = this.append(state, now, ctx, { type: 'entry.created', data: entry });
+    this.audited(state, ctx, action, now, entry.id, scheduledRevision, entry.revision, seq);
+    return seq;
+  }
+
+  private remember(state: FeedState, idem: IdempotencyRequest, result: IdempotencyRecord['result'], now: Date, ttlMs = this.ttlMs): void {
+    this.expireIdempotency(state, now.getTime());
+    state.idempotency.delete(idem.key);
+    state.idempotency.set(idem.key, { fingerprint: idem.fingerprint, result, expiresAt: now.getTime() + ttlMs });
+  }
+
+  private audited(state: FeedState, ctx: WriteContext, action: AuditAction, at: Date, entryId: string | null, before: number | null, after: number | null, seq: number | null): void {
+    state.audit.push(auditRecord(ctx, action, at, entryId, before, after, seq));
+    state.lastChangeAt = at.getTime();
+  }
+
+  private scheduledEntry(state: FeedState, entryId: string): ScheduledEntry {
+    const s = state.scheduled.get(entryId);
+    if (s === undefined) throw scheduledNotFound(state.feed.id, entryId);
+    return s;
   }
 
   async updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten> {
@@ -122,8 +233,10 @@ export class MemoryStore implements FeedStore {
     if (entry.pinned && !stored.entry.pinned) this.checkPinnedCap(state);
     const version = versionOf(entry, ctx.actor, stored.entry);
     if (version !== null) stored.versions.push(version);
+    const before = stored.entry.revision;
     stored.entry = entry;
     const seq = this.append(state, now, ctx, { type: 'entry.updated', data: stored.entry });
+    this.audited(state, ctx, 'entry.updated', now, entryId, before, entry.revision, seq);
     return { entry: stored.entry, seq };
   }
 
@@ -133,7 +246,10 @@ export class MemoryStore implements FeedStore {
     checkRevision('entry', stored.entry, expectedRevision);
     state.byId.delete(entryId);
     state.timeline.splice(state.timeline.indexOf(stored), 1);
-    return { seq: this.append(state, this.now(), ctx, { type: 'entry.deleted', data: { id: entryId } }) };
+    const now = this.now();
+    const seq = this.append(state, now, ctx, { type: 'entry.deleted', data: { id: entryId } });
+    this.audited(state, ctx, 'entry.deleted', now, entryId, stored.entry.revision, null, seq);
+    return { seq };
   }
 
   async revisions(feedId: string, entryId: string): Promise<readonly EntryVersion[]> {
@@ -202,17 +318,19 @@ export class MemoryStore implements FeedStore {
 
   /** Refuses before anything changes when the feed already holds its cap of pinned entries. */
   private checkPinnedCap(state: FeedState): void {
-    // Counted, not tracked: pinning is rare and the count can't drift from the timeline.
+    if (this.pinnedCount(state) >= this.maxPinned) throw tooManyPinned(this.maxPinned);
+  }
+
+  /** Counted, not tracked: pinning is rare and the count can't drift from the timeline. */
+  private pinnedCount(state: FeedState): number {
     let pinned = 0;
     for (const s of state.timeline) if (s.entry.pinned) pinned += 1;
-    if (pinned >= this.maxPinned) throw tooManyPinned(this.maxPinned);
+    return pinned;
   }
 
   private expireIdempotency(state: FeedState, nowMs: number): void {
-    for (const [key, record] of state.idempotency) {
-      if (record.expiresAt > nowMs) break; // insertion order is expiry order
-      state.idempotency.delete(key);
-    }
+    // Scheduled entries' keys live longer than the rest, so insertion order is not expiry order.
+    for (const [key, record] of state.idempotency) if (record.expiresAt <= nowMs) state.idempotency.delete(key);
   }
 
   private state(feedId: string): FeedState {

@@ -3,10 +3,19 @@
  * translate some or all of them; times and relative times follow `locale`.
  */
 export interface WidgetLabels {
-  /** Status badges. */
+  /** The badge while the coverage is live. */
   live: string;
-  ended: string;
-  scheduled: string;
+  /**
+   * The status line of scheduled coverage that has a start time: `time` is the clock time
+   * (the reader's time zone, `locale`'s format), `date` its day when not today, else null.
+   */
+  coverageBegins: (time: string, date: string | null) => string;
+  /** The status line of scheduled coverage without a start time (or once that time has passed). */
+  coverageNotStarted: string;
+  /** The status line of ended coverage. */
+  coverageEnded: string;
+  /** The toggle of ended coverage that shows entries oldest first (aria-pressed="true" while it does). */
+  oldestFirst: string;
   /** Heading of the pinned summary block. */
   summary: string;
   /** Heading of the pinned entries area. */
@@ -40,8 +49,10 @@ export interface WidgetLabels {
 
 export const DEFAULT_LABELS: Readonly<WidgetLabels> = {
   live: 'LIVE',
-  ended: 'ENDED',
-  scheduled: 'SCHEDULED',
+  coverageBegins: (time, date) => `Live coverage begins ${date ? `on ${date} ` : ''}at ${time}`,
+  coverageNotStarted: 'Live coverage has not started yet',
+  coverageEnded: 'This live coverage has ended',
+  oldestFirst: 'Oldest first',
   summary: 'What to know',
   pinned: 'Pinned',
   keyEvents: 'Key events',

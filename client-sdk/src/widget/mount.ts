@@ -50,6 +50,9 @@ const TOP_SLACK_PX = 40;
 const ANNOUNCE_MS = 1000;
 const RELATIVE_REFRESH_MS = 30_000;
 const ID_PREFIX = 'entry-';
+/** "Oldest first" loads the remaining older pages with the largest page the server gives, at most this many. */
+const ALL_PAGE_SIZE = 100;
+const ALL_PAGES_MAX = 20;
 
 // Captured while this bundle's <script> runs: afterwards document.currentScript is another script or null
 // (and it is null in an ES module).
@@ -83,10 +86,11 @@ const section = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, hea
 
 /**
  * Renders the live blog of `options.feed` into `element` and keeps it current: header with
- * status badge, "What to know" summary, pinned entries, key events, entries newest first,
- * "Load older", a "N new updates" button when new entries are held back, and a polite
- * screen-reader announcer. Mounting on an element that already shows a widget replaces it.
- * Throws TypeError for a bad element, feed id, url or pageSize.
+ * the coverage's state (a LIVE badge; when it begins while scheduled; that it has ended,
+ * with an "Oldest first" toggle), "What to know" summary, pinned entries, key events,
+ * entries newest first, "Load older", a "N new updates" button when new entries are held
+ * back, and a polite screen-reader announcer. Mounting on an element that already shows a
+ * widget replaces it. Throws TypeError for a bad element, feed id, url or pageSize.
  */
 export function mount(element: HTMLElement, options: MountOptions): WidgetHandle {
   if (!element || element.nodeType !== 1) throw new TypeError('Liveline.mount: element must be a DOM element');
@@ -104,6 +108,8 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   const doc = element.ownerDocument;
   const win = doc.defaultView ?? window;
   const clockFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+  const dayFmt = (withYear: boolean): Intl.DateTimeFormat =>
+    new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: withYear ? 'numeric' : undefined });
   const fullFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' });
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
   const clock = (iso: string): string => clockFmt.format(new Date(iso));
@@ -113,13 +119,25 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   // ---- the skeleton ----
   injectStyles(doc);
   const original = Array.from(element.childNodes);
-  const badge = h('span', 'll-badge');
+  // The coverage's state, one line whatever it is (a badge or a sentence), spoken when it changes.
+  const state = h('span', 'll-state');
+  state.setAttribute('role', 'status');
+  const badge = h('span', 'll-badge ll-live', L.live);
+  const notice = h('span', 'll-notice');
+  state.append(badge, notice);
   const conn = h('span', 'll-conn');
-  const pause = h('button', 'll-btn ll-pause', L.pause);
-  pause.type = 'button';
-  pause.setAttribute('aria-pressed', 'false');
+  const toggle = (cls: string, text: string): HTMLButtonElement => {
+    const b = h('button', `ll-btn ${cls}`, text);
+    b.type = 'button';
+    b.setAttribute('aria-pressed', 'false');
+    return b;
+  };
+  const pause = toggle('ll-pause', L.pause);
+  // Ended coverage is read as a story: from its first entry on. Takes the pause button's place.
+  const order = toggle('ll-order', L.oldestFirst);
+  order.hidden = true;
   const meta = h('div', 'll-meta');
-  meta.append(badge, conn, pause);
+  meta.append(state, conn, pause, order);
   const title = h('h2', 'll-title');
   const desc = h('p', 'll-desc');
   const header = h('header', 'll-head');
@@ -154,17 +172,17 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   const shown = new Map<string, Shown>();
   /** New entries held back (newest first) until the reader is at the top or asks for them. */
   let queue: Entry[] = [];
-  /**
-   * Entries edited or deleted (null) while a "Load older" request was in flight: its answer
-   * may predate them. Recorded only then, so it stays small.
-   */
-  const latest = new Map<string, Entry | null>();
+  let feed: Feed | undefined;
   let nextBefore: string | null = null;
   /** publishedAt of the oldest loaded unpinned entry; older ones arrive with "Load older". */
   let floor = '';
   /** Bumped by every snapshot and by destroy(): forgets a "Load older" in flight. */
   let generation = 0;
-  let loadingOlder = false;
+  /** The "Load older" request in flight: one at a time, shared by whoever asks meanwhile. */
+  let loading: Promise<boolean> | undefined;
+  /** The list (and key events) run oldest first; `wantOldest` is what the toggle asks for. */
+  let oldestFirst = false;
+  let wantOldest = false;
   let paused = false;
   let titled = false;
   let connectedOnce = false;
@@ -216,16 +234,22 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     return s;
   };
 
+  const publishedAt = (el: Element): string => shown.get(el.id.slice(ID_PREFIX.length))?.e.publishedAt ?? '';
+  /** Whether `a` goes before `b` in the list's order (the pinned area is always newest first). */
+  const precedes = (a: string, b: string, oldest = oldestFirst): boolean => (oldest ? a < b : a > b);
+  const byTime = (a: string, b: string): number => (a === b ? 0 : precedes(a, b) ? -1 : 1);
+
   /** Puts an entry where it belongs by publishedAt: pinned area, or list (unless older than what is loaded). */
   const place = (s: Shown): void => {
-    const target = s.e.pinned ? pinnedList : list;
-    const before = Array.from(target.children).find((c) => (shown.get(c.id.slice(ID_PREFIX.length))?.e.publishedAt ?? '') < s.e.publishedAt);
-    if (!s.e.pinned && !before && nextBefore !== null && s.e.publishedAt < floor) {
+    const { pinned: pin, publishedAt: at } = s.e;
+    if (!pin && nextBefore !== null && at < floor) {
       s.el.remove();
       shown.delete(s.e.id);
-    } else {
-      target.insertBefore(s.el, before ?? null);
+      return;
     }
+    const target = pin ? pinnedList : list;
+    const before = Array.from(target.children).find((c) => precedes(at, publishedAt(c), !pin && oldestFirst));
+    target.insertBefore(s.el, before ?? null);
   };
 
   const label = (e: Entry): string => {
@@ -239,7 +263,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   const sync = (): void => {
     const key = Array.from(shown.values())
       .filter((s) => s.e.keyEvent)
-      .sort((a, b) => (a.e.publishedAt < b.e.publishedAt ? 1 : -1))
+      .sort((a, b) => byTime(a.e.publishedAt, b.e.publishedAt))
       .map((s) => {
         const a = h('a');
         a.setAttribute('href', `#${ID_PREFIX}${s.e.id}`);
@@ -300,7 +324,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     for (let i = items.length - 1; i >= 0; i--) {
       const s = render(items[i] as Entry);
       s.el.classList.add('ll-new');
-      if (s.e.pinned) place(s);
+      if (s.e.pinned || oldestFirst) place(s);
       else list.prepend(s.el);
     }
     sync();
@@ -317,12 +341,50 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     }, ANNOUNCE_MS);
   };
 
+  /** The list in the order the toggle asks for (when everything it needs is loaded), older entries' button on their side. */
+  const arrange = (oldest: boolean): void => {
+    const items = Array.from(list.children);
+    // Turned first, so that entries published in the same millisecond swap places too (the sort is stable).
+    if (oldest !== oldestFirst) items.reverse();
+    oldestFirst = oldest;
+    list.append(...items.sort((a, b) => byTime(publishedAt(a), publishedAt(b))));
+    if (oldest) list.before(older);
+    else empty.after(older);
+    sync();
+  };
+
+  /** "Live coverage begins at 20:00" (with the day when not today), or that it has not started. */
+  const begins = (iso: string | null): string => {
+    const t = new Date(iso ?? '');
+    const now = new Date();
+    if (!(t.getTime() > now.getTime())) return L.coverageNotStarted; // none, or late: no time in the past
+    const today = t.toDateString() === now.toDateString();
+    return L.coverageBegins(clockFmt.format(t), today ? null : dayFmt(t.getFullYear() !== now.getFullYear()).format(t));
+  };
+
+  const showState = (): void => {
+    if (!feed) return;
+    const { status } = feed;
+    const text = status === 'ended' ? L.coverageEnded : status === 'live' ? '' : begins(feed.startsAt);
+    // Only real changes: each one is spoken (role="status").
+    if (notice.textContent !== text) notice.textContent = text;
+    badge.hidden = status !== 'live';
+    notice.hidden = !text;
+    pause.hidden = status === 'ended';
+    order.hidden = status !== 'ended';
+    if (status !== 'ended' && (wantOldest || oldestFirst)) {
+      wantOldest = false;
+      order.setAttribute('aria-pressed', 'false');
+      arrange(false);
+    }
+  };
+
   const showFeed = (f: Feed): void => {
+    feed = f;
     title.textContent = f.title;
     desc.textContent = f.description;
     desc.hidden = !f.description;
-    badge.textContent = L[f.status] ?? f.status;
-    badge.className = `ll-badge ll-${f.status}`;
+    showState();
     summaryBody.innerHTML = f.summary ?? ''; // sanitised by the server
     summary.hidden = !f.summary;
   };
@@ -330,25 +392,26 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   // ---- events ----
   const onSnapshot = (snap: FeedSnapshot): void => {
     generation++;
-    loadingOlder = false;
+    loading = undefined;
     older.disabled = false;
     older.textContent = L.loadOlder;
     steady(() => {
       queue = [];
-      latest.clear();
       shown.clear();
-      showFeed(snap.feed);
       pinnedList.textContent = '';
       list.textContent = '';
       floor = '';
+      oldestFirst = false;
       for (const e of snap.entries) {
         const s = render(e);
         (e.pinned ? pinnedList : list).append(s.el);
         if (!e.pinned) floor = e.publishedAt;
       }
       nextBefore = snap.nextBefore;
-      sync();
+      arrange(false); // newest first, as the snapshot comes
+      showFeed(snap.feed);
     });
+    if (wantOldest) void showOldestFirst();
     // A permalink (#entry-ID) opened before the entries existed: go there now.
     const hash = firstSnapshot && win.location.hash.startsWith(`#${ID_PREFIX}`) ? win.location.hash.slice(1 + ID_PREFIX.length) : '';
     firstSnapshot = false;
@@ -365,9 +428,9 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
 
   const onUpdated = (e: Entry): void => {
     // Never step back to an older version (a late or cached copy): the higher revision stands.
+    // (The subscription already skips those; this holds for whatever else calls it.)
     const held = queue.find((x) => x.id === e.id) ?? shown.get(e.id)?.e;
     if (held !== undefined && (held.revision ?? 0) > (e.revision ?? 0)) return;
-    if (loadingOlder) latest.set(e.id, e);
     const q = queue.findIndex((x) => x.id === e.id);
     if (q >= 0) {
       queue[q] = e;
@@ -388,7 +451,6 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   };
 
   const onDeleted = ({ id }: { id: string }): void => {
-    if (loadingOlder) latest.set(id, null);
     queue = queue.filter((x) => x.id !== id);
     steady(() => {
       shown.get(id)?.el.remove();
@@ -402,26 +464,27 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     if (sub.state !== 'closed') conn.textContent = state === 'connected' ? '' : connectedOnce ? L.reconnecting : L.connecting;
   };
 
-  const loadOlder = async (): Promise<void> => {
-    if (loadingOlder || nextBefore === null) return;
+  /** Adds the next older page (`limit` entries); resolves whether it did, false if it failed or a snapshot replaced the list. */
+  const fetchOlder = async (limit: number): Promise<boolean> => {
     const gen = generation;
-    loadingOlder = true;
-    latest.clear(); // changes that reached us before the request are in its answer
+    if (nextBefore === null) return true;
     older.disabled = true;
     older.textContent = L.loading;
-    let text = L.loadOlder;
+    let ok = false;
     try {
       // Like the snapshot: only an answer of `base` itself, never one a redirect led to.
-      const res = await getJson((u, init) => fetch(u, init), `${base}/v1/feeds/${feedId}/entries?before=${encodeURIComponent(nextBefore)}&limit=${pageSize}`, feedId);
+      const res = await getJson((u, init) => fetch(u, init), `${base}/v1/feeds/${feedId}/entries?before=${encodeURIComponent(nextBefore)}&limit=${limit}`, feedId);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const page = (await res.json()) as { entries: Entry[]; nextBefore: string | null };
-      if (gen !== generation) return;
+      if (gen !== generation) return false;
       steady(() => {
         for (const p of page.entries) {
-          const e = latest.has(p.id) ? latest.get(p.id) : p;
+          // The page may predate changes the subscription delivered: never an older copy, nor a deleted entry.
+          const e = sub.latest(p);
           if (!e || shown.has(e.id)) continue;
           const s = render(e);
           if (e.pinned) place(s);
+          else if (oldestFirst) list.prepend(s.el); // the page is newest first, and older than everything shown
           else list.append(s.el);
         }
         const last = page.entries[page.entries.length - 1];
@@ -429,18 +492,58 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
         nextBefore = page.nextBefore;
         sync();
       });
+      ok = true;
     } catch (error) {
-      text = L.loadFailed;
       setTimeout(() => {
         throw error; // to the console / window.onerror, like any failed request the page makes
       });
     } finally {
       if (gen === generation) {
-        loadingOlder = false;
         older.disabled = false;
-        older.textContent = text;
+        older.textContent = ok ? L.loadOlder : L.loadFailed;
       }
     }
+    return ok && gen === generation;
+  };
+
+  let filling = 0;
+  /** While older pages are loaded for "Oldest first", the list says so (aria-busy; dimmed). */
+  const dim = (d: number): void => {
+    filling += d;
+    if (filling) list.setAttribute('aria-busy', 'true');
+    else list.removeAttribute('aria-busy');
+  };
+
+  const loadOlder = (limit = pageSize): Promise<boolean> => {
+    if (!loading) {
+      const p: Promise<boolean> = fetchOlder(limit).finally(() => {
+        if (loading === p) loading = undefined;
+      });
+      loading = p;
+    }
+    return loading;
+  };
+
+  /**
+   * What the "Oldest first" toggle asks for: every remaining older page first (in order, at
+   * most ALL_PAGES_MAX of them, the list dimmed meanwhile), so that the list starts with the
+   * coverage's first entry; then the list turns at once. If a page fails, the toggle goes back.
+   */
+  const showOldestFirst = async (): Promise<void> => {
+    const gen = generation;
+    let ok = true;
+    dim(1);
+    try {
+      for (let n = 0; ok && wantOldest && nextBefore !== null && n < ALL_PAGES_MAX; n++) ok = await loadOlder(ALL_PAGE_SIZE);
+    } finally {
+      dim(-1);
+    }
+    if (gen !== generation) return; // a new snapshot: it starts over
+    if (!ok) {
+      wantOldest = false;
+      order.setAttribute('aria-pressed', 'false');
+    }
+    if (wantOldest !== oldestFirst) arrange(wantOldest);
   };
 
   const onMore = (): void => {
@@ -468,6 +571,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
       const time = span.parentElement as HTMLTimeElement;
       span.textContent = ago(time.dateTime);
     });
+    if (feed?.status === 'scheduled') steady(showState); // a start time that has passed is no longer announced
   };
 
   const offs = [
@@ -482,9 +586,15 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     client.on('state', onState),
   ];
   const onOlder = (): void => void loadOlder();
+  const onOrder = (): void => {
+    wantOldest = !wantOldest;
+    order.setAttribute('aria-pressed', String(wantOldest));
+    void showOldestFirst();
+  };
   more.addEventListener('click', onMore);
   pause.addEventListener('click', onPause);
   older.addEventListener('click', onOlder);
+  order.addEventListener('click', onOrder);
   doc.addEventListener('visibilitychange', onVisible);
   const ticker = setInterval(tick, RELATIVE_REFRESH_MS);
   onState(client.state);

@@ -13,7 +13,6 @@
  *   --liveline-border       rules between entries, button borders       [#dcdcdc]
  *   --liveline-panel        background of the summary, pinned area and key events [#f4f4f1]
  *   --liveline-highlight    flash behind a newly arrived entry          [#fff2b3]
- *   --liveline-badge        ENDED / SCHEDULED badge background          [#5f6368]
  *   --liveline-radius       corner radius                               [4px]
  *   --liveline-top          height of a fixed site header: where the "N new updates"
  *                           button sticks and where a permalink scrolls to [0px]
@@ -26,13 +25,13 @@ const CSS = `.liveline{font-family:var(--liveline-font,inherit);color:var(--live
 .liveline [hidden]{display:none!important}
 .liveline h2,.liveline h3{line-height:1.25;margin:0}
 .ll-meta,.ll-when,.ll-foot{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .75rem;font-size:.8125rem;color:var(--liveline-muted,#5f6368)}
-.ll-badge{font-weight:700;letter-spacing:.06em;padding:.1em .55em;border-radius:var(--liveline-radius,4px);background:var(--liveline-badge,#5f6368);color:var(--liveline-on-accent,#fff)}
-.ll-badge.ll-live{background:var(--liveline-accent,#c70000)}
+.ll-badge{font-weight:700;letter-spacing:.06em;padding:.1em .55em;border-radius:var(--liveline-radius,4px);background:var(--liveline-accent,#c70000);color:var(--liveline-on-accent,#fff)}
+.ll-notice{font-weight:700;color:var(--liveline-text,inherit)}
 .ll-live:before{content:"";display:inline-block;width:.5em;height:.5em;margin-right:.45em;border-radius:50%;background:currentColor;vertical-align:.05em;animation:ll-pulse 2s infinite}
 .ll-btn{font:inherit;font-size:.8125rem;cursor:pointer;color:inherit;background:transparent;border:1px solid var(--liveline-border,#dcdcdc);border-radius:var(--liveline-radius,4px);padding:.2rem .7rem}
 .ll-btn:hover{border-color:currentColor}
-.ll-pause{margin-left:auto}
-.ll-pause[aria-pressed=true]{background:var(--liveline-accent,#c70000);border-color:var(--liveline-accent,#c70000);color:var(--liveline-on-accent,#fff)}
+.ll-pause,.ll-order{margin-left:auto}
+.ll-btn[aria-pressed=true]{background:var(--liveline-accent,#c70000);border-color:var(--liveline-accent,#c70000);color:var(--liveline-on-accent,#fff)}
 .ll-title{font-size:1.75rem;margin:.4rem 0 .25rem!important}
 .ll-desc{margin:0 0 1rem;color:var(--liveline-muted,#5f6368)}
 .ll-box{margin:0 0 1rem;padding:.75rem 1rem;border-radius:var(--liveline-radius,4px);background:var(--liveline-panel,#f4f4f1)}
@@ -56,7 +55,9 @@ const CSS = `.liveline{font-family:var(--liveline-font,inherit);color:var(--live
 .ll-by{margin:.25rem 0;font-size:.875rem;color:var(--liveline-muted,#5f6368)}
 .ll-link{color:inherit;margin-left:auto}
 .ll-older{display:block;width:100%;margin-top:1rem;padding:.6rem}
+.ll-bar+.ll-older{margin:0 0 1rem}
 .ll-empty{color:var(--liveline-muted,#5f6368)}
+.ll-list[aria-busy=true]{opacity:.5;transition:opacity .2s}
 .ll-new{animation:ll-flash 3s ease-out}
 @keyframes ll-flash{from{background:var(--liveline-highlight,#fff2b3);box-shadow:0 0 0 .5rem var(--liveline-highlight,#fff2b3)}}
 @keyframes ll-pulse{50%{opacity:.25}}
