@@ -7,48 +7,12 @@
  * (every frame) and an SDK reader (what its page is handed).
  */
 import type { RunningApp } from '../../server/app';
-import type { Broker } from '../../server/broker/broker';
 import { createMemoryBackend, type Backend } from '../../server/backend';
-import type { FeedHead } from '../../server/store/feed-store';
 import type { Entry, LiveEvent } from '../../client-sdk/src';
 import { type Frame, TestReader } from '../helpers/reader';
+import { reorderAnnouncements } from '../helpers/reordering-broker';
 import { SdkReader } from '../helpers/sdk-reader';
 import { api, startTestApp } from '../helpers/test-app';
-
-/**
- * Makes `broker` deliver announcements out of order on demand: after hold(), the next
- * announcement is kept back and published right after the one that follows it, so
- * subscribers hear of seq n+1 before seq n (as a reordering backplane, or a slow publisher
- * overtaken by a fast one, would). Wrapped in place, because the memory store publishes to
- * this very instance. `order` lists the seqs in the order they were handed to the broker.
- */
-function reorderAnnouncements(broker: Broker): { hold(): void; readonly order: number[] } {
-  const publish = broker.publish.bind(broker);
-  const order: number[] = [];
-  let holding = false;
-  let held: { feedId: string; head: FeedHead } | null = null;
-  broker.publish = async (feedId, head) => {
-    if (holding) {
-      holding = false;
-      held = { feedId, head };
-      return;
-    }
-    order.push(head.seq);
-    await publish(feedId, head);
-    const late = held;
-    held = null;
-    if (late) {
-      order.push(late.head.seq);
-      await publish(late.feedId, late.head);
-    }
-  };
-  return {
-    hold: () => {
-      holding = true;
-    },
-    order,
-  };
-}
 
 /** The revision of an entry event frame (raw WebSocket) or SDK event. */
 const revisionOf = (data: unknown): number => (data as Entry).revision ?? 0;
