@@ -2,7 +2,8 @@
 # Multi-stage: the build stage has the dev dependencies (TypeScript, esbuild) and the
 # sources; the runtime stage holds only what `node dist/server/index.js` needs:
 # package.json (server/paths.ts finds the project root by it), dist/, the built SDK
-# (client-sdk/dist/, served at /sdk/*) and the production node_modules.
+# (client-sdk/dist/, served at /sdk/*), the built editor console (editor-console/dist/,
+# served at /editor) and the production node_modules.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -10,9 +11,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/build-sdk.mjs scripts/
+COPY scripts/build-sdk.mjs scripts/build-console.mjs scripts/
 COPY server/ server/
 COPY client-sdk/ client-sdk/
+COPY editor-console/ editor-console/
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
@@ -27,6 +29,7 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/client-sdk/dist/ client-sdk/dist/
+COPY --from=build /app/editor-console/dist/ editor-console/dist/
 # The non-root user the node:20 images provide (uid 1000).
 USER node
 # 8080: the public port (readers, editors), behind the balancer. Prometheus /metrics

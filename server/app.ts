@@ -24,7 +24,9 @@ import { requestLog } from './http/request-log';
 import { errorFields, silentLogger, type Logger } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import { ReadinessMonitor, type ReadinessOptions } from './readiness';
-import { SDK_DIST_DIR } from './paths';
+import { CONSOLE_DIST_DIR, SDK_DIST_DIR } from './paths';
+import { pageRoutes } from './pages/page-routes';
+import { editorConsoleRoutes } from './http/console-routes';
 import { ScheduledPublisher } from './scheduling/scheduled-publisher';
 import type { FeedStore } from './store/feed-store';
 
@@ -134,8 +136,10 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
   app.use(healthRoutes(() => readiness.ready));
   app.use(staticRoutes(SDK_DIST_DIR, demoFeedId));
   const budget = readerBudget(config.limits.readerRequestsPerIpPerSecond, config.trustProxy, metrics);
-  app.use(readerRoutes(store, config.allowedOrigins, budget, config.limits.maxResumeEvents));
+  app.use(readerRoutes(store, config.allowedOrigins, budget, config.limits.maxResumeEvents, config.cache));
   app.use(sseRoutes(gateway, config.allowedOrigins, budget));
+  app.use(pageRoutes({ store, pages: config.pages, cache: config.cache, budget }));
+  app.use(editorConsoleRoutes(CONSOLE_DIST_DIR));
   app.use(editorRoutes({
     store,
     tokens: editorTokens,

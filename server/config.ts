@@ -23,7 +23,7 @@ export interface Config {
   readonly redisPrefix: string;
   /** `LIVELINE_EDITOR_TOKENS` (`name:token,name:token`); empty means "generate one at start-up". */
   readonly editorTokens: readonly EditorToken[];
-  /** `LIVELINE_ALLOWED_ORIGINS` (comma-separated origins, or `*`); null allows any Origin. */
+  /** `LIVELINE_ALLOWED_ORIGINS` (comma-separated origins, or `*`); null allows any Origin. LIVELINE_PUBLIC_URL's origin is always on it. */
   readonly allowedOrigins: readonly string[] | null;
   /** `LIVELINE_HISTORY_SIZE`, default 1000: events kept per feed for resume. */
   readonly historySize: number;
@@ -38,6 +38,30 @@ export interface Config {
   /** `LOG_LEVEL`, default `info`. */
   readonly logLevel: LogLevel;
   readonly limits: Limits;
+  readonly pages: PagesConfig;
+  readonly cache: CacheConfig;
+}
+
+/** The public live-blog pages (`/feeds/:feedId`, `…/embed`). */
+export interface PagesConfig {
+  /**
+   * `LIVELINE_PUBLIC_URL` (e.g. `https://live.example.com`), default none: the base of every
+   * canonical and shared URL the pages print. Set it in production: without it the request's
+   * own scheme and Host are used, which a cache in front would then store for everyone.
+   */
+  readonly publicUrl: string | null;
+  /** `LIVELINE_PUBLISHER_NAME`, default `Liveline`: schema.org `publisher.name` and `og:site_name`. */
+  readonly publisherName: string;
+  /** `LIVELINE_PUBLISHER_LOGO_URL`, default none: schema.org `publisher.logo` (an absolute https URL). */
+  readonly publisherLogoUrl: string | null;
+}
+
+/** How long shared caches (a CDN, nginx `proxy_cache`) may keep readers' reads. */
+export interface CacheConfig {
+  /** `LIVELINE_CACHE_MAX_AGE_S`, default 5: `max-age` of snapshots, entry pages, the public page and the embed. 0: revalidate every time. */
+  readonly maxAgeSeconds: number;
+  /** `LIVELINE_CACHE_STALE_WHILE_REVALIDATE_S`, default 30: `stale-while-revalidate`: a cache may answer from a stale copy this long while it refetches. */
+  readonly staleWhileRevalidateSeconds: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -145,10 +169,27 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
     idleHandshakeMs: int('LIVELINE_IDLE_HANDSHAKE_MS', 30_000, 100, 3_600_000),
   });
 
+  const publicUrl = value('LIVELINE_PUBLIC_URL') ?? null;
+  if (publicUrl !== null && !isHttpBase(publicUrl)) problems.push('LIVELINE_PUBLIC_URL: must be an http(s) URL without query or fragment, e.g. https://live.example.com');
+  const publisherLogoUrl = value('LIVELINE_PUBLISHER_LOGO_URL') ?? null;
+  if (publisherLogoUrl !== null && !isHttpBase(publisherLogoUrl)) problems.push('LIVELINE_PUBLISHER_LOGO_URL: must be an absolute http(s) URL');
+  const pages = Object.freeze({
+    publicUrl: publicUrl?.replace(/\/+$/, '') ?? null,
+    publisherName: value('LIVELINE_PUBLISHER_NAME') ?? 'Liveline',
+    publisherLogoUrl,
+  });
+  const cache = Object.freeze({
+    maxAgeSeconds: parseIntIn(value('LIVELINE_CACHE_MAX_AGE_S'), 5, 0, 86_400, 'LIVELINE_CACHE_MAX_AGE_S', problems),
+    staleWhileRevalidateSeconds: parseIntIn(value('LIVELINE_CACHE_STALE_WHILE_REVALIDATE_S'), 30, 0, 86_400, 'LIVELINE_CACHE_STALE_WHILE_REVALIDATE_S', problems),
+  });
+
   if (problems.length > 0) throw new ConfigError(problems);
+  // The public pages connect back to this server: its own origin is always allowed.
+  const ownOrigin = pages.publicUrl === null ? null : new URL(pages.publicUrl).origin;
+  const origins = allowedOrigins === null || ownOrigin === null || allowedOrigins.includes(ownOrigin) ? allowedOrigins : [...allowedOrigins, ownOrigin];
   return Object.freeze({
-    port, host, redisUrl, redisPassword, redisPrefix, editorTokens, allowedOrigins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
-    logLevel: logLevel as LogLevel, limits,
+    port, host, redisUrl, redisPassword, redisPrefix, editorTokens, allowedOrigins: origins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
+    logLevel: logLevel as LogLevel, limits, pages, cache,
   });
 }
 
@@ -159,6 +200,15 @@ function parseBool(raw: string | undefined, key: string, problems: string[]): bo
   if (raw === '1' || raw === 'true') return true;
   problems.push(`${key}: must be 1 or 0`);
   return false;
+}
+
+function isHttpBase(raw: string): boolean {
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '' && url.search === '' && url.hash === '' && url.username === '';
+  } catch {
+    return false;
+  }
 }
 
 function isRedisUrl(raw: string): boolean {

@@ -34,7 +34,8 @@ async function main(): Promise<void> {
     lines.push(`WARNING: ${warning}`);
     log.warn('redis without a password', { hint: warning });
   }
-  if (app.demoFeedId !== null) lines.push(`Demo page: ${app.url}/`);
+  if (app.demoFeedId !== null) lines.push(`Demo page: ${app.url}/  (the public live blog: ${app.url}/feeds/${app.demoFeedId})`);
+  lines.push(`Editor console: ${app.url}/editor`);
   if (app.tokenGenerated) {
     const token = app.editorTokens[0]?.token ?? '';
     lines.push(

@@ -14,3 +14,6 @@ export function projectRoot(from: string = __dirname): string {
 
 /** Where `node scripts/build-sdk.mjs` writes liveline.js and liveline.mjs. */
 export const SDK_DIST_DIR = join(projectRoot(), 'client-sdk', 'dist');
+
+/** Where `node scripts/build-console.mjs` writes the editor console's files (index.html, its script and styles). */
+export const CONSOLE_DIST_DIR = join(projectRoot(), 'editor-console', 'dist');

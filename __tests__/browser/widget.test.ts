@@ -349,6 +349,19 @@ describe('the live-blog widget in Chromium', () => {
     expect(await p.textContent('.ll-keys li a')).toContain(headline);
   });
 
+  it('styles: false leaves the stylesheet to the page, which gets it as Liveline.widgetCss', async () => {
+    app = await startTestApp();
+    await api(app).createFeed('unstyled');
+    await api(app).postEntry('unstyled', 'Plain');
+    const p = await openWidget(app, 'unstyled', '{ styles: false }');
+    await listIs(p, ['Plain']);
+    expect(await p.$('#liveline-style')).toBeNull();
+    expect(await p.$$eval('style', (els) => els.some((el) => (el.textContent ?? '').includes('.ll-entry')))).toBe(false);
+    const css = await p.evaluate(() => (window as unknown as { Liveline: { widgetCss: string } }).Liveline.widgetCss);
+    expect(css).toContain('.liveline');
+    expect(css).toContain('.ll-entry');
+  });
+
   it('"Load older" appends older pages at the bottom and disappears at the end', async () => {
     app = await startTestApp();
     const editor = api(app);

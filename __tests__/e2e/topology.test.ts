@@ -187,6 +187,10 @@ describe('docker-compose.yml, Dockerfile and deploy/haproxy.cfg', () => {
         expect(ignored).not.toContain(src.replace(/\/$/, ''));
       }
     }
+    // Every script `npm run build` runs is in the build stage (a new build step must reach the image too).
+    const build = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.build ?? '';
+    const copied = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+    for (const script of build.match(/scripts\/[\w.-]+\.mjs/g) ?? []) expect({ script, copied: copied.includes(script) }).toEqual({ script, copied: true });
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^ENV [^]*HOST=0\.0\.0\.0/m);

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { LiveClient, type FeedSnapshot, type LiveEvent, type Subscription, type WebSocketConstructor } from '../../client-sdk/src';
+import { LiveClient, type FeedSnapshot, type FetchLike, type LiveEvent, type Subscription, type WebSocketConstructor } from '../../client-sdk/src';
 
 /** An SDK reader in Node, recording what its page would see. */
 export class SdkReader {
@@ -10,7 +10,10 @@ export class SdkReader {
   readonly sub: Subscription;
   private waiters: Array<() => void> = [];
 
-  constructor(url: string, feed: string, options: { WebSocket?: WebSocketConstructor; minReconnectDelayMs?: number; maxReconnectDelayMs?: number } = {}) {
+  constructor(
+    url: string, feed: string,
+    options: { WebSocket?: WebSocketConstructor; minReconnectDelayMs?: number; maxReconnectDelayMs?: number; fetch?: FetchLike } = {},
+  ) {
     this.client = new LiveClient({ url, WebSocket, minReconnectDelayMs: 20, maxReconnectDelayMs: 300, ...options });
     this.sub = this.client.subscribe(feed);
     this.sub.on('event', (e) => {

@@ -11,6 +11,8 @@ describe('loadConfig', () => {
         maxSubscriptionsPerConnection: 50, framesPerSecond: 20, subscribesPerMinute: 120, replayEventsPerIpPerSecond: 1000, maxResumeEvents: 256, stallTimeoutMs: 30_000,
         editorWritesPerMinute: 300, authFailuresPerMinute: 5, maxPinnedPerFeed: 5, headersTimeoutMs: 10_000, idleHandshakeMs: 30_000,
       },
+      pages: { publicUrl: null, publisherName: 'Liveline', publisherLogoUrl: null },
+      cache: { maxAgeSeconds: 5, staleWhileRevalidateSeconds: 30 },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -45,8 +47,15 @@ describe('loadConfig', () => {
       LIVELINE_METRICS_PORT: '9100',
       LIVELINE_METRICS_HOST: '10.0.0.5',
       REDIS_PASSWORD: 'pw',
+      LIVELINE_PUBLIC_URL: 'https://live.example.com/',
+      LIVELINE_PUBLISHER_NAME: 'The Daily Example',
+      LIVELINE_PUBLISHER_LOGO_URL: 'https://cdn.example.com/logo.png',
+      LIVELINE_CACHE_MAX_AGE_S: '3',
+      LIVELINE_CACHE_STALE_WHILE_REVALIDATE_S: '40',
     });
     expect(config).toMatchObject({
+      pages: { publicUrl: 'https://live.example.com', publisherName: 'The Daily Example', publisherLogoUrl: 'https://cdn.example.com/logo.png' },
+      cache: { maxAgeSeconds: 3, staleWhileRevalidateSeconds: 40 },
       redisUrl: 'redis://:secret@redis.internal:6380/0',
       redisPrefix: 'news',
       drainMs: 2500,
@@ -64,9 +73,17 @@ describe('loadConfig', () => {
       port: 9000,
       host: '0.0.0.0',
       editorTokens: [{ name: 'alice', token: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa' }, { name: 'bob', token: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb' }],
-      allowedOrigins: ['https://news.example.com', 'http://localhost:3000'],
+      // The public pages' own origin joins the allowlist: they connect back to this server.
+      allowedOrigins: ['https://news.example.com', 'http://localhost:3000', 'https://live.example.com'],
       historySize: 50,
     });
+  });
+
+  it('refuses a public URL or logo that is not an absolute http(s) URL, and a cache age out of range', () => {
+    expect(() => loadConfig({ LIVELINE_PUBLIC_URL: 'live.example.com' })).toThrow(/LIVELINE_PUBLIC_URL/);
+    expect(() => loadConfig({ LIVELINE_PUBLIC_URL: 'https://live.example.com/?x=1' })).toThrow(/LIVELINE_PUBLIC_URL/);
+    expect(() => loadConfig({ LIVELINE_PUBLISHER_LOGO_URL: 'javascript:alert(1)' })).toThrow(/LIVELINE_PUBLISHER_LOGO_URL/);
+    expect(() => loadConfig({ LIVELINE_CACHE_MAX_AGE_S: '-1' })).toThrow(/LIVELINE_CACHE_MAX_AGE_S/);
   });
 
   it('treats * and empty values as the defaults', () => {

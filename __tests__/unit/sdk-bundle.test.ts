@@ -54,6 +54,6 @@ describe('built SDK', () => {
       ['--input-type=module', '-e', `const m = await import(${JSON.stringify(url)}); console.log(Object.keys(m).sort().join(','))`],
       { encoding: 'utf8' },
     ).trim();
-    expect(names).toBe('LiveClient,LiveError,allowServers,mount');
+    expect(names).toBe('LiveClient,LiveError,allowServers,mount,widgetCss');
   });
 });

@@ -160,4 +160,30 @@ describe('the SDK never takes a reader back to an older revision', () => {
     const unknown = entry('never-seen');
     expect(sub.latest(unknown)).toBe(unknown);
   });
+
+  it('subscribe({ snapshot }): starts from a snapshot the page already shows (server-rendered): nothing loaded, its entries count as delivered', async () => {
+    const t = setupClient();
+    t.client.connect();
+    const socket = t.ws.last();
+    socket.open();
+    const shown = snapshot(20, 'e1', 'election', [entry('a', { revision: 3, headline: 'a revision 3' })]);
+    const sub = t.client.subscribe('election', { snapshot: shown });
+    const seen = view(sub);
+    const snapshots: unknown[] = [];
+    sub.on('snapshot', (s) => snapshots.push(s));
+    await flush();
+    expect(t.http.calls).toEqual([]);
+    expect(socket.frames()).toEqual([{ type: 'subscribe', feed: 'election', since: 20, epoch: 'e1' }]);
+    socket.push({ type: 'subscribed', feed: 'election', seq: 22, epoch: 'e1' });
+    expect(sub.state).toBe('live');
+    // A late copy older than the page's is skipped; a newer one is delivered; an older page defers to both.
+    socket.push(updated(21, 'a', 2));
+    expect(seen.updates).toEqual([]);
+    expect(sub.latest(entry('a', { revision: 1 }))).toMatchObject({ revision: 3, headline: 'a revision 3' });
+    socket.push(updated(22, 'a', 4));
+    expect(seen.entries.get('a')).toMatchObject({ revision: 4 });
+    expect(snapshots).toEqual([]);
+    expect(() => t.client.subscribe('other', { snapshot: { seq: 'x' } as unknown as FeedSnapshot })).toThrow(TypeError);
+    expect(() => t.client.subscribe('other', { snapshot: shown, since: 3 })).toThrow(TypeError);
+  });
 });

@@ -101,7 +101,7 @@ export class LiveClient extends Emitter<ClientEvents> {
         if (open) this.socket?.send(JSON.stringify(frame));
         return open;
       },
-      load: (feed) => loadSnapshot(fetchFn, http, feed),
+      load: (feed, fresh) => loadSnapshot(fetchFn, http, feed, fresh),
       report: (error) => this.emit('error', error),
       delay: this.delay,
       active: () => this.active,
@@ -142,12 +142,13 @@ export class LiveClient extends Emitter<ClientEvents> {
   /**
    * Subscribes to a feed. Without `since`, the snapshot is loaded first ('snapshot' event),
    * then live events follow from its cursor. With `since` (and ideally its `epoch`) no
-   * snapshot is loaded; delivery resumes after that seq.
+   * snapshot is loaded; delivery resumes after that seq. With `snapshot` (one the page shows
+   * already) neither: delivery resumes after its seq.
    * Throws TypeError for a bad feed id or cursor, and if the feed is already subscribed on
    * this client (reuse that Subscription, or unsubscribe() it first).
    */
   subscribe(feed: string, options: SubscribeOptions = {}): Subscription {
-    const { since, epoch } = options;
+    const { since, epoch, snapshot } = options;
     if (typeof feed !== 'string' || !FEED_ID.test(feed)) throw new TypeError(`LiveClient: invalid feed id ${JSON.stringify(feed)}`);
     if (this.subs.has(feed)) throw new TypeError(`LiveClient: already subscribed to "${feed}"`);
     if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
@@ -156,7 +157,10 @@ export class LiveClient extends Emitter<ClientEvents> {
     if (epoch !== undefined && (since === undefined || typeof epoch !== 'string' || epoch === '')) {
       throw new TypeError('LiveClient: epoch must be a non-empty string, given together with since');
     }
-    const sub = new Subscription(feed, { since, epoch }, this.host);
+    if (snapshot !== undefined && (since !== undefined || !Number.isSafeInteger(snapshot?.seq) || typeof snapshot.epoch !== 'string' || !Array.isArray(snapshot.entries))) {
+      throw new TypeError('LiveClient: snapshot must be a feed snapshot (seq, epoch, entries), without since');
+    }
+    const sub = new Subscription(feed, { since, epoch, snapshot }, this.host);
     this.subs.set(feed, sub);
     sub._resume();
     return sub;

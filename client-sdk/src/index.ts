@@ -11,5 +11,5 @@ export type { FetchLike } from './snapshot';
 export type { EventSourceConstructor, EventSourceLike } from './sse-socket';
 export type { SubscribeOptions, Subscription, SubscriptionEvents, SubscriptionState } from './subscription';
 export type { Entry, Feed, FeedEventData, FeedEventType, FeedSnapshot, FeedStatus, LiveEvent, LiveEventOf } from './types';
-export { allowServers, mount } from './widget';
+export { allowServers, mount, widgetCss } from './widget';
 export type { MountOptions, WidgetHandle, WidgetLabels } from './widget';

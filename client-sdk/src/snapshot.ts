@@ -33,9 +33,13 @@ export async function getJson(fetchFn: FetchLike, url: string, feed: string): Pr
  * GET {base}/v1/feeds/{feed}. Rejects with LiveError 'feed_not_found' on 404,
  * 'untrusted_origin' if the answer doesn't come from `base` (see getJson), and
  * 'snapshot_failed' on anything else that isn't a well-formed snapshot.
+ *
+ * Snapshots are cacheable for a few seconds (a CDN in front may answer). With `fresh` the
+ * URL is one no cache has seen (`?fresh=…`), so the answer comes from the server itself:
+ * after a reset a cached copy from before it would only reset the reader again.
  */
-export async function loadSnapshot(fetchFn: FetchLike, base: string, feed: string): Promise<FeedSnapshot> {
-  const url = `${base}/v1/feeds/${feed}`;
+export async function loadSnapshot(fetchFn: FetchLike, base: string, feed: string, fresh = false): Promise<FeedSnapshot> {
+  const url = `${base}/v1/feeds/${feed}${fresh ? `?fresh=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}` : ''}`;
   const fail = (why: string, cause?: unknown): LiveError =>
     new LiveError('snapshot_failed', `snapshot of "${feed}" failed: ${why}`, cause === undefined ? { feed } : { feed, cause });
   let status: number;

@@ -16,6 +16,13 @@ export interface SubscribeOptions {
   since?: number;
   /** The epoch `since` belongs to. Without it the server's current epoch is assumed. */
   epoch?: string;
+  /**
+   * Start from this snapshot, which the page shows already (e.g. one embedded in markup the
+   * server rendered): no snapshot is loaded and no `snapshot` event fires for it; delivery
+   * resumes after its seq, in its epoch, and its entries count as delivered (an older
+   * revision of them is never delivered, and `latest()` knows them). Not with `since`.
+   */
+  snapshot?: FeedSnapshot;
 }
 
 type Typed = { [T in FeedEventType]: [data: FeedEventData[T], event: LiveEventOf<T>] };
@@ -37,7 +44,8 @@ export interface SubscriptionEvents extends Typed {
 export interface SubscriptionHost {
   /** Sends a frame if the socket is open; returns whether it was sent. */
   send(frame: ClientFrame): boolean;
-  load(feed: string): Promise<FeedSnapshot>;
+  /** `fresh`: past every cache on the way (after a reset, a cached copy could be the very state that was reset). */
+  load(feed: string, fresh: boolean): Promise<FeedSnapshot>;
   report(error: LiveError): void;
   delay(attempt: number): number;
   /** Whether the client is between connect() and disconnect(): network work is allowed. */
@@ -87,9 +95,15 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     private readonly host: SubscriptionHost,
   ) {
     super();
-    this.lastSeq = options.since;
-    this.lastEpoch = options.epoch;
-    this.s = options.since === undefined ? 'loading' : 'subscribing';
+    const snap = options.snapshot;
+    this.lastSeq = snap ? snap.seq : options.since;
+    this.lastEpoch = snap ? snap.epoch : options.epoch;
+    if (snap) {
+      this.seen = true;
+      this.kept = snap.epoch;
+      for (const e of snap.entries) this.copies.set(e.id, e);
+    }
+    this.s = this.lastSeq === undefined ? 'loading' : 'subscribing';
   }
 
   /** Last delivered (or snapshot) seq: the cursor delivery resumes from; undefined while loading. */
@@ -229,7 +243,7 @@ export class Subscription extends Emitter<SubscriptionEvents> {
     clearTimeout(this.timer);
     const token = ++this.token;
     if (!this.host.active()) return; // connect() resumes it
-    this.host.load(this.feed).then(
+    this.host.load(this.feed, this.reason === 'reset').then(
       (snapshot) => {
         if (token !== this.token) return;
         this.attempt = 0;

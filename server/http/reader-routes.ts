@@ -1,9 +1,11 @@
 import type { Request, RequestHandler, Router } from 'express';
+import type { CacheConfig } from '../config';
 import { AppError } from '../errors';
 import { toEventFrame } from '../gateway/protocol';
 import type { EntryPage, FeedSnapshot } from '../domain/types';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type EventsSince, type FeedHead, type FeedStore } from '../store/feed-store';
 import { SharedReads } from '../store/shared-reads';
+import { answeredFromCache, feedTag, sharedCacheControl } from './cache';
 import { feedIdParam, intParam } from './params';
 import { rowsWeight, type Weight } from './reader-budget';
 import { exactRouter } from './router';
@@ -39,8 +41,11 @@ const requestedLimit = (req: Request): number => {
  * returns at most `resumeLimit` events: a cursor further behind is told to reset, as on
  * the WebSocket, so no request pulls a feed's whole history out of the store.
  */
-export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[] | null, budget: (weight: Weight) => RequestHandler, resumeLimit: number): Router {
+export function readerRoutes(
+  store: FeedStore, allowedOrigins: readonly string[] | null, budget: (weight: Weight) => RequestHandler, resumeLimit: number, cache: CacheConfig,
+): Router {
   const r = exactRouter();
+  const cacheControl = sharedCacheControl(cache);
   const cors = readerCors(allowedOrigins);
   const page = [cors, budget((req) => rowsWeight(requestedLimit(req)))];
   const snapshots = new SharedReads<FeedSnapshot | null>();
@@ -54,12 +59,8 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     const snapshot = await snapshots.read(`${id} ${limit}`, () => store.snapshot(id, limit));
     if (snapshot === null) throw notFound(id);
     // Every change appends an event, so (epoch, seq) names this representation exactly.
-    const etag = `"${snapshot.epoch}-${snapshot.seq}-${limit}"`;
-    res.set({ ETag: etag, 'Cache-Control': 'no-cache' });
-    if (matchesEtag(req.get('if-none-match'), etag)) {
-      res.status(304).end();
-      return;
-    }
+    // `fresh` (the SDK after a reset) asks past every cache: a one-off URL no cache should keep either.
+    if (answeredFromCache(req, res, feedTag(snapshot, `s${limit}`), req.query.fresh === undefined ? cacheControl : 'no-store')) return;
     res.json(snapshot);
   });
 
@@ -68,6 +69,10 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
     const limit = intParam(req.query.limit, 'limit', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE);
     const before = req.query.before;
     if (before !== undefined && typeof before !== 'string') throw new AppError('invalid_cursor', '"before" must be a cursor from nextBefore');
+    // The head first: its tag may then be older than the page it labels, never newer (caches refetch sooner, never keep a stale page).
+    const head = await heads.read(id, () => store.head(id));
+    if (head === null) throw notFound(id);
+    if (answeredFromCache(req, res, feedTag(head, `p${before ?? ''}-${limit}`), cacheControl)) return;
     const page = await pages.read(`${id} ${before ?? ''} ${limit}`, () => store.listEntries(id, before ?? null, limit));
     if (page === null) throw notFound(id);
     res.json(page);
@@ -93,13 +98,4 @@ export function readerRoutes(store: FeedStore, allowedOrigins: readonly string[]
   });
 
   return r;
-}
-
-/** If-None-Match may list several tags and mark them weak (W/); any match counts. */
-function matchesEtag(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t.replace(/^W\//, '') === etag;
-  });
 }

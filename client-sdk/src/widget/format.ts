@@ -1,4 +1,8 @@
-/** Pure helpers for the widget: times, excerpts, the script's base URL. */
+/** Pure helpers for the widget: times, the script's base URL. */
+import type { WidgetLabels } from './labels';
+import type { TimeFormats } from './markup';
+
+export { excerpt } from './markup';
 
 /**
  * "Just now", "5 minutes ago", "2 hours ago", "yesterday": how long before `nowMs` the ISO
@@ -12,10 +16,27 @@ export function relativeTime(rtf: Intl.RelativeTimeFormat, iso: string, nowMs: n
   return hours < 24 ? rtf.format(-hours, 'hour') : rtf.format(-Math.floor(hours / 24), 'day');
 }
 
-/** The first `words` words of `text` (whitespace collapsed), with "…" when cut. */
-export function excerpt(text: string, words = 12): string {
-  const all = text.trim().split(/\s+/);
-  return all.slice(0, words).join(' ') + (all.length > words ? '…' : '');
+/** Times as the reader reads them: their time zone, `locale`'s format (the browser's when undefined). */
+export function readerFormats(locale: string | string[] | undefined, L: WidgetLabels): TimeFormats {
+  const clockFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
+  const fullFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' });
+  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+  const clock = (iso: string): string => clockFmt.format(new Date(iso));
+  return {
+    clock,
+    full: (iso) => fullFmt.format(new Date(iso)),
+    ago: (iso) => relativeTime(rtf, iso, Date.now(), L.justNow),
+    // "Live coverage begins at 20:00" (with the day when not today), or that it has not started.
+    begins(iso) {
+      const at = new Date(iso ?? '');
+      const now = new Date();
+      if (!(at.getTime() > now.getTime())) return L.coverageNotStarted; // none, or late: no time in the past
+      const day = new Intl.DateTimeFormat(locale, {
+        weekday: 'long', day: 'numeric', month: 'long', year: at.getFullYear() !== now.getFullYear() ? 'numeric' : undefined,
+      });
+      return L.coverageBegins(clockFmt.format(at), at.toDateString() === now.toDateString() ? null : day.format(at));
+    },
+  };
 }
 
 /**

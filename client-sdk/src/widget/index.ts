@@ -17,12 +17,20 @@
  * so a module that imports liveline.mjs can allow servers first. `LivelineConfig` is read
  * when auto-mount runs. allowServers() called later still works: widgets that had to ignore
  * their data-liveline-url and now may use it are mounted again on that server.
+ *
+ * An element the server rendered (the public page `/feeds/:feedId`, the embed) already holds
+ * the widget's markup and the snapshot it shows: mount() takes it over in place, in the
+ * same task as auto-mount, so with the page's render-blocking deferred <script> nothing is
+ * painted before it (see served.ts).
  */
 import { endpoints } from '../protocol';
-import { mount, ownServer, widgetOf, type WidgetHandle } from './mount';
+import { mount, type WidgetHandle } from './mount';
+import { ownServer, widgetOf } from './registry';
 
 export { mount } from './mount';
-export type { MountOptions, WidgetHandle } from './mount';
+/** The widget's stylesheet (what mount() injects unless `styles: false`), for pages that supply it themselves. */
+export { WIDGET_CSS as widgetCss } from './styles';
+export type { MountOptions, WidgetHandle } from './options';
 export type { WidgetLabels } from './labels';
 
 /** What a page may set before the script: `window.LivelineConfig = { servers: ['https://live.example.com'] }`. */

@@ -1,43 +1,18 @@
 import { LiveClient, type ClientState } from '../client';
-import { endpoints } from '../protocol';
-import { getJson } from '../snapshot';
-import type { Subscription } from '../subscription';
+import { endpoints, FEED_ID } from '../protocol';
 import type { Entry, Feed, FeedSnapshot } from '../types';
-import { excerpt, relativeTime, serverFromScript } from './format';
+import { readerFormats } from './format';
+import { announcer } from './announcer';
 import { DEFAULT_LABELS, type WidgetLabels } from './labels';
+import { coverageState, ENTRY_ID_PREFIX as ID_PREFIX, entryClass, entryHtml, entryInner, keyItemsHtml, widgetHtml } from './markup';
+import { fetchOlderPage } from './older-page';
+import type { MountOptions, WidgetHandle } from './options';
+import { ownServer, setWidget, widgetOf } from './registry';
+import { localise, part, servedSnapshot, type PartClass } from './served';
+import { steadier } from './steady';
 import { injectStyles } from './styles';
 
-export interface MountOptions {
-  /** The feed to show (its id). Required. */
-  feed: string;
-  /**
-   * The Liveline server's base URL. Default: the server the <script src> of this bundle
-   * points at (…/sdk/liveline.js), else the page's own origin. Also used for "Load older".
-   * Given here it is trusted (it is code); auto-mount's `data-liveline-url` is not, see allowServers().
-   */
-  url?: string;
-  /**
-   * Show the feed through this client (connected by mount() if it isn't; left connected by
-   * destroy()). It must not be subscribed to the feed already. Default: a new LiveClient.
-   */
-  client?: LiveClient;
-  /** Entries per "Load older" page, 1–100. Default 20 (the snapshot brings the newest 20). */
-  pageSize?: number;
-  /** Locale(s) for clock and relative times (BCP 47). Default: the browser's. */
-  locale?: string | string[];
-  /** Visible strings to replace; English by default. */
-  labels?: Partial<WidgetLabels>;
-}
-
-export interface WidgetHandle {
-  readonly client: LiveClient;
-  readonly subscription: Subscription;
-  /**
-   * Unsubscribes (and disconnects the client mount() created), removes every listener and
-   * timer, restores the element's original content and the document title. Idempotent.
-   */
-  destroy(): void;
-}
+export type { MountOptions, WidgetHandle } from './options';
 
 interface Shown {
   e: Entry;
@@ -46,51 +21,21 @@ interface Shown {
 
 /** The list counts as "at the top" while its top edge is at most this far above the viewport. */
 const TOP_SLACK_PX = 40;
-/** Pending announcements are gathered for this long, then spoken as one ("3 new updates"). */
-const ANNOUNCE_MS = 1000;
 const RELATIVE_REFRESH_MS = 30_000;
-const ID_PREFIX = 'entry-';
-/** "Oldest first" loads the remaining older pages with the largest page the server gives, at most this many. */
+/** "Oldest first" and a permalink to an entry not loaded yet load older pages of this size, at most this many. */
 const ALL_PAGE_SIZE = 100;
 const ALL_PAGES_MAX = 20;
-
-// Captured while this bundle's <script> runs: afterwards document.currentScript is another script or null
-// (and it is null in an ES module).
-const SCRIPT_SERVER =
-  typeof document === 'undefined' ? '' : serverFromScript((document.currentScript as HTMLScriptElement | null)?.src);
-
-/** The server a widget uses when not told otherwise: where this bundle's <script src> came from, else the page's origin. */
-export const ownServer = (): string => SCRIPT_SERVER || location.origin;
-
-const mounted = new WeakMap<Element, WidgetHandle>();
-
-/** The widget `element` shows, if any (auto-mount skips such elements). */
-export function widgetOf(element: Element): WidgetHandle | undefined {
-  return mounted.get(element);
-}
-
-const h = <K extends keyof HTMLElementTagNameMap>(tag: K, cls = '', text?: string): HTMLElementTagNameMap[K] => {
-  const el = document.createElement(tag);
-  if (cls) el.className = cls;
-  if (text !== undefined) el.textContent = text;
-  return el;
-};
-
-const section = <K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, heading: string): HTMLElementTagNameMap[K] => {
-  const el = h(tag, `ll-box ${cls}`);
-  el.hidden = true;
-  el.setAttribute('aria-label', heading);
-  el.append(h('h3', 'll-h', heading));
-  return el;
-};
+const SEEK_PAGES_MAX = 10;
 
 /**
  * Renders the live blog of `options.feed` into `element` and keeps it current: header with
  * the coverage's state (a LIVE badge; when it begins while scheduled; that it has ended,
  * with an "Oldest first" toggle), "What to know" summary, pinned entries, key events,
  * entries newest first, "Load older", a "N new updates" button when new entries are held
- * back, and a polite screen-reader announcer. Mounting on an element that already shows a
- * widget replaces it. Throws TypeError for a bad element, feed id, url or pageSize.
+ * back, and a polite screen-reader announcer. When `element` holds the server's rendering of
+ * the feed (the public page, the embed), the widget takes that markup over as it stands
+ * and subscribes from its cursor: nothing is rendered again. Mounting on an element that
+ * already shows a widget replaces it. Throws TypeError for a bad element, feed id, url or pageSize.
  */
 export function mount(element: HTMLElement, options: MountOptions): WidgetHandle {
   if (!element || element.nodeType !== 1) throw new TypeError('Liveline.mount: element must be a DOM element');
@@ -98,75 +43,46 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 100)) {
     throw new TypeError('Liveline.mount: pageSize must be an integer from 1 to 100');
   }
+  if (typeof feedId !== 'string' || !FEED_ID.test(feedId)) throw new TypeError(`Liveline.mount: invalid feed id ${JSON.stringify(feedId)}`);
   const url = options.url ?? ownServer();
   const base = endpoints(url).http;
-  const client = options.client ?? new LiveClient({ url });
-  const sub = client.subscribe(feedId); // throws TypeError for a bad or already subscribed feed
-  mounted.get(element)?.destroy();
+  widgetOf(element)?.destroy();
 
   const L: WidgetLabels = { ...DEFAULT_LABELS, ...options.labels };
+  const t = readerFormats(locale, L);
   const doc = element.ownerDocument;
   const win = doc.defaultView ?? window;
-  const clockFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit' });
-  const dayFmt = (withYear: boolean): Intl.DateTimeFormat =>
-    new Intl.DateTimeFormat(locale, { weekday: 'long', day: 'numeric', month: 'long', year: withYear ? 'numeric' : undefined });
-  const fullFmt = new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' });
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
-  const clock = (iso: string): string => clockFmt.format(new Date(iso));
-  const ago = (iso: string): string => relativeTime(rtf, iso, Date.now(), L.justNow);
+  const served = options.labels ? null : servedSnapshot(element, feedId);
+  const client = options.client ?? new LiveClient({ url });
+  const sub = client.subscribe(feedId, served ? { snapshot: served.snapshot } : {}); // throws TypeError if already subscribed
   const reducedMotion = (): boolean => !!win.matchMedia?.('(prefers-reduced-motion: reduce)').matches;
 
-  // ---- the skeleton ----
-  injectStyles(doc);
-  const original = Array.from(element.childNodes);
-  // The coverage's state, one line whatever it is (a badge or a sentence), spoken when it changes.
-  const state = h('span', 'll-state');
-  state.setAttribute('role', 'status');
-  const badge = h('span', 'll-badge ll-live', L.live);
-  const notice = h('span', 'll-notice');
-  state.append(badge, notice);
-  const conn = h('span', 'll-conn');
-  const toggle = (cls: string, text: string): HTMLButtonElement => {
-    const b = h('button', `ll-btn ${cls}`, text);
-    b.type = 'button';
-    b.setAttribute('aria-pressed', 'false');
-    return b;
-  };
-  const pause = toggle('ll-pause', L.pause);
-  // Ended coverage is read as a story: from its first entry on. Takes the pause button's place.
-  const order = toggle('ll-order', L.oldestFirst);
-  order.hidden = true;
-  const meta = h('div', 'll-meta');
-  meta.append(state, conn, pause, order);
-  const title = h('h2', 'll-title');
-  const desc = h('p', 'll-desc');
-  const header = h('header', 'll-head');
-  header.append(meta, title, desc);
-  const summary = section('section', 'll-summary', L.summary);
-  const summaryBody = h('div', 'll-html');
-  summary.append(summaryBody);
-  const pinned = section('section', 'll-pinned', L.pinned);
-  const pinnedList = h('div');
-  pinned.append(pinnedList);
-  const keys = section('nav', 'll-keys', L.keyEvents);
-  const keyList = h('ol');
-  keys.append(keyList);
-  const bar = h('div', 'll-bar');
-  const more = h('button', 'll-more');
-  more.type = 'button';
-  more.hidden = true;
-  bar.append(more);
-  const list = h('div', 'll-list');
-  const empty = h('p', 'll-empty', L.empty);
-  empty.hidden = true; // until the snapshot says so
-  const older = h('button', 'll-btn ll-older', L.loadOlder);
-  older.type = 'button';
-  older.hidden = true;
-  const announcer = h('div', 'll-sr');
-  announcer.setAttribute('aria-live', 'polite');
-  announcer.setAttribute('aria-atomic', 'true');
+  // ---- the skeleton: the server's, taken over as it is, or rendered empty ----
+  if (options.styles !== false) injectStyles(doc);
+  const styled = element.classList.contains('liveline');
+  const original = Array.from(element.childNodes, (n) => (served ? n.cloneNode(true) : n));
+  if (served) served.data.remove();
+  else element.innerHTML = widgetHtml(null, L, t);
   element.classList.add('liveline');
-  element.replaceChildren(header, summary, pinned, keys, bar, list, empty, older, announcer);
+  const $ = <T extends HTMLElement = HTMLElement>(cls: PartClass): T => part(element, cls) as T;
+  const badge = $('ll-badge');
+  const notice = $('ll-notice');
+  const conn = $('ll-conn');
+  const pause = $<HTMLButtonElement>('ll-pause');
+  const order = $<HTMLButtonElement>('ll-order');
+  const title = $('ll-title');
+  const desc = $('ll-desc');
+  const summary = $('ll-summary');
+  const pinned = $('ll-pinned');
+  const keys = $('ll-keys');
+  const more = $<HTMLButtonElement>('ll-more');
+  const list = $('ll-list');
+  const empty = $('ll-empty');
+  const older = $<HTMLButtonElement>('ll-older');
+  const live = $('ll-sr');
+  const summaryBody = summary.lastElementChild as HTMLElement;
+  const pinnedList = pinned.lastElementChild as HTMLElement;
+  const keyList = keys.lastElementChild as HTMLElement;
 
   // ---- state ----
   const shown = new Map<string, Shown>();
@@ -188,48 +104,19 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   let connectedOnce = false;
   let firstSnapshot = true;
   let destroyed = false;
-  let announced = 0;
-  let announceTimer: ReturnType<typeof setTimeout> | undefined;
-  let flip = false;
+  /** What the key-events list holds: it is rebuilt only when that changes. */
+  let keyHtml = '';
 
   // ---- rendering ----
+  const tpl = doc.createElement('template'); // inert: nothing in it loads or runs until inserted
   const fill = (el: HTMLElement, e: Entry): void => {
-    el.className = e.keyEvent ? 'll-entry ll-key' : 'll-entry';
-    const time = h('time');
-    time.dateTime = e.publishedAt;
-    time.title = fullFmt.format(new Date(e.publishedAt));
-    time.append(h('span', 'll-clock', clock(e.publishedAt)), ' · ', h('span', 'll-ago', ago(e.publishedAt)));
-    const when = h('div', 'll-when');
-    when.append(time);
-    if (e.updatedAt !== e.publishedAt) {
-      const upd = h('time', 'll-upd', `${L.updated} ${clock(e.updatedAt)}`);
-      upd.dateTime = e.updatedAt;
-      when.append(upd);
-    }
-    if (e.keyEvent) when.append(h('span', 'll-tag', L.keyEvent));
-    const link = h('a', 'll-link', L.permalink);
-    link.setAttribute('href', `#${ID_PREFIX}${e.id}`);
-    when.append(link);
-    el.replaceChildren(when);
-    if (e.headline) el.append(h('h3', 'll-hl', e.headline));
-    if (e.authors.length) el.append(h('p', 'll-by', `${L.by} ${e.authors.join(', ')}`));
-    const body = h('div', 'll-html ll-body');
-    body.innerHTML = e.body; // sanitised by the server
-    el.append(body);
-    for (const c of e.corrections ?? []) el.append(h('p', 'll-corr', `${L.correction}, ${clock(c.at)}: ${c.note}`));
-    if (e.tags.length) {
-      const foot = h('div', 'll-foot');
-      for (const tag of e.tags) foot.append(h('span', '', `#${tag}`));
-      el.append(foot);
-    }
+    el.className = entryClass(e);
+    el.innerHTML = entryInner(e, L, t); // the body is sanitised by the server; text fields are escaped
   };
 
   const render = (e: Entry): Shown => {
-    const el = h('article');
-    el.id = ID_PREFIX + e.id;
-    el.tabIndex = -1;
-    fill(el, e);
-    const s = { e, el };
+    tpl.innerHTML = entryHtml(e, L, t);
+    const s = { e, el: tpl.content.firstElementChild as HTMLElement };
     shown.set(e.id, s);
     return s;
   };
@@ -252,34 +139,15 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     target.insertBefore(s.el, before ?? null);
   };
 
-  const label = (e: Entry): string => {
-    if (e.headline) return e.headline;
-    const t = h('template'); // inert: nothing in it loads or runs
-    t.innerHTML = e.body;
-    return excerpt(t.content.textContent ?? '');
-  };
-
   /** Brings every derived part (key events, counts, buttons, title) in line with the state. */
   const sync = (): void => {
-    const key = Array.from(shown.values())
-      .filter((s) => s.e.keyEvent)
-      .sort((a, b) => byTime(a.e.publishedAt, b.e.publishedAt))
-      .map((s) => {
-        const a = h('a');
-        a.setAttribute('href', `#${ID_PREFIX}${s.e.id}`);
-        const t = h('time', '', clock(s.e.publishedAt));
-        t.dateTime = s.e.publishedAt;
-        a.append(t, label(s.e));
-        const li = h('li');
-        li.append(a);
-        return li;
-      });
-    keyList.replaceChildren(...key);
-    keys.hidden = !key.length;
+    const html = keyItemsHtml(Array.from(shown.values(), (s) => s.e), t, oldestFirst);
+    if (html !== keyHtml) keyList.innerHTML = keyHtml = html;
+    keys.hidden = !html;
     pinned.hidden = !pinnedList.firstChild;
     const n = queue.length;
     more.hidden = !n;
-    more.textContent = L.newUpdates(n);
+    if (n) more.textContent = L.newUpdates(n);
     if (n || titled) {
       doc.title = (n ? `(${n}) ` : '') + doc.title.replace(/^\(\d+\) /, '');
       titled = n > 0;
@@ -288,31 +156,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     empty.hidden = !!(list.firstChild || pinnedList.firstChild || n || nextBefore !== null);
   };
 
-  /**
-   * Runs a DOM change without moving what the reader is looking at: the first entry in the
-   * viewport stays at the same screen position (browsers without scroll anchoring, or with
-   * it disabled, would otherwise jump when something above it changes height).
-   */
-  const steady = (change: () => void): void => {
-    let id = '';
-    let top = 0;
-    if (win.scrollY > 0) {
-      const first = Array.from(element.getElementsByTagName('article')).find((a) => {
-        const r = a.getBoundingClientRect();
-        return r.bottom > 0 && r.top < win.innerHeight && r.height > 0;
-      });
-      if (first) {
-        id = first.id.slice(ID_PREFIX.length);
-        top = first.getBoundingClientRect().top;
-      }
-    }
-    change();
-    const el = shown.get(id)?.el;
-    if (el?.isConnected) {
-      const moved = el.getBoundingClientRect().top - top;
-      if (moved) win.scrollBy(0, moved);
-    }
-  };
+  const steady = steadier(win, element, (id) => shown.get(id.slice(ID_PREFIX.length))?.el);
 
   const atTop = (): boolean => list.getBoundingClientRect().top >= -TOP_SLACK_PX;
   const canInsert = (): boolean => !paused && doc.visibilityState !== 'hidden' && atTop();
@@ -330,16 +174,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     sync();
   };
 
-  const announce = (count: number): void => {
-    announced += count;
-    announceTimer ??= setTimeout(() => {
-      announceTimer = undefined;
-      // A trailing no-break space on every other message makes a repeated message count as a change.
-      flip = !flip;
-      announcer.textContent = L.newUpdates(announced) + (flip ? '\u00a0' : '');
-      announced = 0;
-    }, ANNOUNCE_MS);
-  };
+  const { announce, stop: stopAnnouncing } = announcer(live, L.newUpdates);
 
   /** The list in the order the toggle asks for (when everything it needs is loaded), older entries' button on their side. */
   const arrange = (oldest: boolean): void => {
@@ -353,26 +188,16 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     sync();
   };
 
-  /** "Live coverage begins at 20:00" (with the day when not today), or that it has not started. */
-  const begins = (iso: string | null): string => {
-    const t = new Date(iso ?? '');
-    const now = new Date();
-    if (!(t.getTime() > now.getTime())) return L.coverageNotStarted; // none, or late: no time in the past
-    const today = t.toDateString() === now.toDateString();
-    return L.coverageBegins(clockFmt.format(t), today ? null : dayFmt(t.getFullYear() !== now.getFullYear()).format(t));
-  };
-
   const showState = (): void => {
     if (!feed) return;
-    const { status } = feed;
-    const text = status === 'ended' ? L.coverageEnded : status === 'live' ? '' : begins(feed.startsAt);
+    const state = coverageState(feed, L, t);
     // Only real changes: each one is spoken (role="status").
-    if (notice.textContent !== text) notice.textContent = text;
-    badge.hidden = status !== 'live';
-    notice.hidden = !text;
-    pause.hidden = status === 'ended';
-    order.hidden = status !== 'ended';
-    if (status !== 'ended' && (wantOldest || oldestFirst)) {
+    if (notice.textContent !== state.notice) notice.textContent = state.notice;
+    badge.hidden = !state.live;
+    notice.hidden = !state.notice;
+    pause.hidden = state.ended;
+    order.hidden = !state.ended;
+    if (!state.ended && (wantOldest || oldestFirst)) {
       wantOldest = false;
       order.setAttribute('aria-pressed', 'false');
       arrange(false);
@@ -387,6 +212,22 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     showState();
     summaryBody.innerHTML = f.summary ?? ''; // sanitised by the server
     summary.hidden = !f.summary;
+  };
+
+  /**
+   * A permalink (#entry-ID) to an entry that isn't shown yet: older pages are loaded (at
+   * most SEEK_PAGES_MAX) until it is, then it is scrolled to. `always`: scroll to it even if
+   * it was shown already (the browser could not: it didn't exist when the page loaded).
+   */
+  const seek = async (always: boolean): Promise<void> => {
+    const { hash } = win.location;
+    const id = hash.startsWith(`#${ID_PREFIX}`) ? hash.slice(1 + ID_PREFIX.length) : '';
+    if (!id) return;
+    const found = shown.has(id);
+    for (let n = 0; !shown.has(id) && nextBefore !== null && n < SEEK_PAGES_MAX; n++) {
+      if (!(await loadOlder(ALL_PAGE_SIZE))) return;
+    }
+    if (always || !found) shown.get(id)?.el.scrollIntoView();
   };
 
   // ---- events ----
@@ -412,10 +253,8 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
       showFeed(snap.feed);
     });
     if (wantOldest) void showOldestFirst();
-    // A permalink (#entry-ID) opened before the entries existed: go there now.
-    const hash = firstSnapshot && win.location.hash.startsWith(`#${ID_PREFIX}`) ? win.location.hash.slice(1 + ID_PREFIX.length) : '';
+    if (firstSnapshot) void seek(true);
     firstSnapshot = false;
-    shown.get(decodeURIComponent(hash))?.el.scrollIntoView();
   };
 
   const onCreated = (e: Entry): void => {
@@ -472,14 +311,11 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
     older.textContent = L.loading;
     let ok = false;
     try {
-      // Like the snapshot: only an answer of `base` itself, never one a redirect led to.
-      const res = await getJson((u, init) => fetch(u, init), `${base}/v1/feeds/${feedId}/entries?before=${encodeURIComponent(nextBefore)}&limit=${limit}`, feedId);
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const page = (await res.json()) as { entries: Entry[]; nextBefore: string | null };
+      const page = await fetchOlderPage(base, feedId, nextBefore, limit);
       if (gen !== generation) return false;
       steady(() => {
         for (const p of page.entries) {
-          // The page may predate changes the subscription delivered: never an older copy, nor a deleted entry.
+          // The page may predate changes the subscription delivered (a cached page): never an older copy, nor a deleted entry.
           const e = sub.latest(p);
           if (!e || shown.has(e.id)) continue;
           const s = render(e);
@@ -568,11 +404,26 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
 
   const tick = (): void => {
     element.querySelectorAll<HTMLElement>('.ll-ago').forEach((span) => {
-      const time = span.parentElement as HTMLTimeElement;
-      span.textContent = ago(time.dateTime);
+      span.textContent = t.ago((span.parentElement as HTMLTimeElement).dateTime);
     });
     if (feed?.status === 'scheduled') steady(showState); // a start time that has passed is no longer announced
   };
+
+  // ---- taking over the server's markup: the same elements, in the reader's time zone ----
+  if (served) {
+    const snap = served.snapshot;
+    for (const e of snap.entries) {
+      shown.set(e.id, { e, el: element.querySelector(`#${ID_PREFIX}${e.id}`) as HTMLElement });
+      if (!e.pinned) floor = e.publishedAt;
+    }
+    nextBefore = snap.nextBefore;
+    feed = snap.feed;
+    firstSnapshot = false;
+    localise(element, L, t);
+    keyHtml = keyItemsHtml(snap.entries, t);
+    showState();
+    sync();
+  }
 
   const offs = [
     sub.on('snapshot', onSnapshot),
@@ -599,6 +450,7 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
   const ticker = setInterval(tick, RELATIVE_REFRESH_MS);
   onState(client.state);
   client.connect();
+  if (served) void seek(false);
 
   const handle: WidgetHandle = {
     client,
@@ -608,17 +460,21 @@ export function mount(element: HTMLElement, options: MountOptions): WidgetHandle
       destroyed = true;
       generation++;
       for (const off of offs) off();
+      more.removeEventListener('click', onMore);
+      pause.removeEventListener('click', onPause);
+      older.removeEventListener('click', onOlder);
+      order.removeEventListener('click', onOrder);
       doc.removeEventListener('visibilitychange', onVisible);
       clearInterval(ticker);
-      clearTimeout(announceTimer);
+      stopAnnouncing();
       sub.unsubscribe();
       if (!options.client) client.disconnect();
       if (titled) doc.title = doc.title.replace(/^\(\d+\) /, '');
-      element.classList.remove('liveline');
+      if (!styled) element.classList.remove('liveline');
       element.replaceChildren(...original);
-      if (mounted.get(element) === handle) mounted.delete(element);
+      if (widgetOf(element) === handle) setWidget(element, undefined);
     },
   };
-  mounted.set(element, handle);
+  setWidget(element, handle);
   return handle;
 }

@@ -20,10 +20,10 @@
  * Under `prefers-reduced-motion: reduce` nothing animates (no flash, no pulsing badge)
  * and scrolling is instant.
  */
-const CSS = `.liveline{font-family:var(--liveline-font,inherit);color:var(--liveline-text,inherit);background:var(--liveline-bg,transparent);line-height:1.5}
+export const WIDGET_CSS = `.liveline{font-family:var(--liveline-font,inherit);color:var(--liveline-text,inherit);background:var(--liveline-bg,transparent);line-height:1.5}
 .liveline *{box-sizing:border-box}
 .liveline [hidden]{display:none!important}
-.liveline h2,.liveline h3{line-height:1.25;margin:0}
+.liveline h1,.liveline h2,.liveline h3{line-height:1.25;margin:0}
 .ll-meta,.ll-when,.ll-foot{display:flex;flex-wrap:wrap;align-items:center;gap:.25rem .75rem;font-size:.8125rem;color:var(--liveline-muted,#5f6368)}
 .ll-badge{font-weight:700;letter-spacing:.06em;padding:.1em .55em;border-radius:var(--liveline-radius,4px);background:var(--liveline-accent,#c70000);color:var(--liveline-on-accent,#fff)}
 .ll-notice{font-weight:700;color:var(--liveline-text,inherit)}
@@ -69,6 +69,6 @@ export function injectStyles(doc: Document): void {
   if (doc.getElementById('liveline-style')) return;
   const style = doc.createElement('style');
   style.id = 'liveline-style';
-  style.textContent = CSS;
+  style.textContent = WIDGET_CSS;
   doc.head.appendChild(style);
 }

@@ -5,10 +5,12 @@
  */
 import { answer, publicOperation, READER_HEADERS, TAGS } from './builders';
 import { HEADERS, PARAMETERS, SECURITY_SCHEMES, cacheControl } from './components';
+import { CONSOLE_PATHS } from './console-paths';
 import { EDITOR_ENTRY_PATHS } from './editor-entry-paths';
 import { EDITOR_FEED_PATHS } from './editor-feed-paths';
 import { ERROR_EXAMPLES, errors } from './errors';
 import { HEALTH_PATHS } from './health-paths';
+import { PAGE_PATHS } from './page-paths';
 import { READER_PATHS } from './reader-paths';
 import { REALTIME_PATHS } from './realtime-paths';
 import { headerRef } from './refs';
@@ -72,7 +74,7 @@ export const openApiDocument: OpenApiDocument = {
     license: { name: 'MIT', identifier: 'MIT' },
   },
   tags: TAGS,
-  paths: mergePaths(HEALTH_PATHS, STATIC_PATHS, READER_PATHS, REALTIME_PATHS, EDITOR_FEED_PATHS, EDITOR_ENTRY_PATHS, SCHEDULED_PATHS, SELF_PATHS),
+  paths: mergePaths(HEALTH_PATHS, STATIC_PATHS, READER_PATHS, REALTIME_PATHS, EDITOR_FEED_PATHS, EDITOR_ENTRY_PATHS, SCHEDULED_PATHS, PAGE_PATHS, CONSOLE_PATHS, SELF_PATHS),
   components: {
     schemas: SCHEMAS,
     parameters: PARAMETERS,
