@@ -1,6 +1,6 @@
 /**
  * The backend is the store plus the broker it publishes to. Which one runs is decided by
- * the config alone: no REDIS_URL → the embedded in-memory pair.
+ * the config alone: neither REDIS_URL nor REDIS_CLUSTER_NODES → the embedded in-memory pair.
  */
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
@@ -30,7 +30,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisPassword' | 'redisPrefix'> & {
+type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisClusterNodes' | 'redisPassword' | 'redisPrefix'> & {
   readonly limits: Pick<Config['limits'], 'editorWritesPerMinute' | 'maxPinnedPerFeed'>;
 };
 
@@ -62,11 +62,12 @@ export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> &
   };
 }
 
-/** The backend the config asks for: Redis when REDIS_URL is set, else the embedded pair. */
+/** The backend the config asks for: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else the embedded pair. */
 export async function createBackend(config: BackendConfig, onError: (err: unknown, context: string) => void, metrics?: Metrics): Promise<Backend> {
-  if (config.redisUrl === null) return createMemoryBackend(config, onError);
+  const target = config.redisClusterNodes !== null ? { clusterNodes: config.redisClusterNodes } : config.redisUrl !== null ? { url: config.redisUrl } : null;
+  if (target === null) return createMemoryBackend(config, onError);
   return createRedisBackend({
-    url: config.redisUrl,
+    ...target,
     password: config.redisPassword,
     prefix: config.redisPrefix,
     historySize: config.historySize,

@@ -17,7 +17,12 @@ export interface Config {
   readonly host: string;
   /** `REDIS_URL`; null selects the embedded in-memory store and broker. */
   readonly redisUrl: string | null;
-  /** `REDIS_PASSWORD`: used when REDIS_URL carries none (keeps the secret out of the URL). */
+  /**
+   * `REDIS_CLUSTER_NODES` (`host:port,host:port`): seed nodes of a Redis Cluster, used
+   * instead of REDIS_URL (the two are mutually exclusive); null when unset.
+   */
+  readonly redisClusterNodes: readonly RedisNode[] | null;
+  /** `REDIS_PASSWORD`: used when REDIS_URL carries none (keeps the secret out of the URL), and for every Cluster node. */
   readonly redisPassword: string | null;
   /** `LIVELINE_REDIS_PREFIX`, default `ll`: the first part of every Redis key and channel. */
   readonly redisPrefix: string;
@@ -104,6 +109,12 @@ export interface Limits {
   readonly idleHandshakeMs: number;
 }
 
+/** One Redis Cluster seed node. */
+export interface RedisNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -128,16 +139,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
 
   const redisUrl = value('REDIS_URL') ?? null;
   if (redisUrl !== null && !isRedisUrl(redisUrl)) problems.push('REDIS_URL: must be a URL like redis://host:6379 or rediss://host:6380');
+  const redisClusterNodes = parseNodes(value('REDIS_CLUSTER_NODES'), problems);
+  if (redisUrl !== null && redisClusterNodes !== null) {
+    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one or the other (a single Redis, or the seed nodes of a Redis Cluster), not both');
+  }
+  const production = redisUrl !== null || redisClusterNodes !== null;
   const redisPassword = value('REDIS_PASSWORD') ?? null;
-  if (redisPassword !== null && redisUrl === null) problems.push('REDIS_PASSWORD: set only together with REDIS_URL');
+  if (redisPassword !== null && !production) problems.push('REDIS_PASSWORD: set only together with REDIS_URL or REDIS_CLUSTER_NODES');
   const redisPrefix = value('LIVELINE_REDIS_PREFIX') ?? 'll';
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) problems.push('LIVELINE_REDIS_PREFIX: 1-32 characters of letters, digits, _ . -');
 
   const editorTokens = parseTokens(value('LIVELINE_EDITOR_TOKENS'), problems);
-  if (redisUrl !== null && value('LIVELINE_EDITOR_TOKENS') === undefined) {
+  if (production && value('LIVELINE_EDITOR_TOKENS') === undefined) {
     // A generated token is printed to the console: fine for trying Liveline out, not for a
     // fleet of nodes that must all accept the same editors.
-    problems.push('LIVELINE_EDITOR_TOKENS: required in production mode (REDIS_URL is set): name:token pairs, '
+    problems.push(`LIVELINE_EDITOR_TOKENS: required in production mode (${redisUrl !== null ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES'} is set): name:token pairs, `
       + `tokens of at least ${MIN_TOKEN_LENGTH} characters, e.g. LIVELINE_EDITOR_TOKENS=desk:$(openssl rand -hex 24)`);
   }
   const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
@@ -188,7 +204,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   const ownOrigin = pages.publicUrl === null ? null : new URL(pages.publicUrl).origin;
   const origins = allowedOrigins === null || ownOrigin === null || allowedOrigins.includes(ownOrigin) ? allowedOrigins : [...allowedOrigins, ownOrigin];
   return Object.freeze({
-    port, host, redisUrl, redisPassword, redisPrefix, editorTokens, allowedOrigins: origins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
+    port, host, redisUrl, redisClusterNodes, redisPassword, redisPrefix, editorTokens, allowedOrigins: origins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
     logLevel: logLevel as LogLevel, limits, pages, cache,
   });
 }
@@ -221,7 +237,8 @@ function isRedisUrl(raw: string): boolean {
 }
 
 /** Whether Redis connections authenticate (a password in REDIS_URL or REDIS_PASSWORD). */
-export function redisAuthenticates(config: Pick<Config, 'redisUrl' | 'redisPassword'>): boolean {
+export function redisAuthenticates(config: Pick<Config, 'redisUrl' | 'redisPassword'> & Partial<Pick<Config, 'redisClusterNodes'>>): boolean {
+  if (config.redisClusterNodes !== undefined && config.redisClusterNodes !== null) return config.redisPassword !== null;
   if (config.redisUrl === null) return false;
   return config.redisPassword !== null || new URL(config.redisUrl).password !== '';
 }
@@ -231,6 +248,23 @@ export function redactUrl(raw: string): string {
   const url = new URL(raw);
   if (url.password !== '') url.password = '***';
   return url.toString();
+}
+
+/** `host:port,host:port` (an IPv6 host in brackets: `[::1]:7000`); null when unset. */
+function parseNodes(raw: string | undefined, problems: string[]): readonly RedisNode[] | null {
+  if (raw === undefined) return null;
+  const nodes: RedisNode[] = [];
+  for (const [i, item] of raw.split(',').map((s) => s.trim()).entries()) {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(item);
+    const host = match?.[1] ?? match?.[2];
+    const port = Number(match?.[3]);
+    if (host === undefined || (match?.[1] !== undefined && isIP(host) !== 6) || !Number.isInteger(port) || port < 1 || port > 65535) {
+      problems.push(`REDIS_CLUSTER_NODES: item ${i + 1} ("${item}") must be host:port, e.g. redis-1.internal:6379`);
+    } else {
+      nodes.push(Object.freeze({ host, port }));
+    }
+  }
+  return Object.freeze(nodes);
 }
 
 function parseIntIn(raw: string | undefined, fallback: number, min: number, max: number, key: string, problems: string[]): number {

@@ -24,12 +24,14 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Liveline is running at ${app.url}`,
-    config.redisUrl === null
-      ? 'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.'
-      : `Mode: production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, key prefix "${config.redisPrefix}").`,
+    config.redisClusterNodes !== null
+      ? `Mode: production (Redis Cluster store and pub/sub, seed nodes ${config.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}, key prefix "${config.redisPrefix}").`
+      : config.redisUrl === null
+        ? 'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.'
+        : `Mode: production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, key prefix "${config.redisPrefix}").`,
   ];
   lines.push(`Metrics (Prometheus; keep this port private): ${app.metricsUrl}`);
-  if (config.redisUrl !== null && !redisAuthenticates(config)) {
+  if ((config.redisUrl !== null || config.redisClusterNodes !== null) && !redisAuthenticates(config)) {
     const warning = 'Redis is used without a password: anyone who can reach it can change feeds and forge pub/sub messages. Set REDIS_PASSWORD (and requirepass on Redis).';
     lines.push(`WARNING: ${warning}`);
     log.warn('redis without a password', { hint: warning });

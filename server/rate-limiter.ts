@@ -3,7 +3,7 @@
  * cheap, and on Redis one counter shared by every node, so the limit holds however many
  * nodes an editor's requests are spread over.
  */
-import type Redis from 'ioredis';
+import type { RedisClient } from './redis/redis-client';
 import { AppError } from './errors';
 
 export type RateDecision = { readonly allowed: true } | { readonly allowed: false; readonly retryAfterSeconds: number };
@@ -32,7 +32,7 @@ export class MemoryRateLimiter implements RateLimiter {
 }
 
 export class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly perMinute: number) {}
+  constructor(private readonly redis: RedisClient, private readonly prefix: string, private readonly perMinute: number) {}
 
   async take(editor: string): Promise<RateDecision> {
     const now = Date.now();

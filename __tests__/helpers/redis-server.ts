@@ -10,6 +10,8 @@ export interface RedisServerOptions {
   readonly aof?: boolean;
   /** requirepass: clients must authenticate with this password. */
   readonly password?: string;
+  /** More redis-server arguments, e.g. `--cluster-enabled yes` (see redis-cluster.ts). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** A free loopback port (the kernel's pick). */
@@ -52,7 +54,8 @@ export class TestRedis {
     const child = spawn('redis-server', [
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'notice',
-      ...(this.options.password !== undefined ? ['--requirepass', this.options.password] : []),
+      ...(this.options.password !== undefined ? ['--requirepass', this.options.password, '--masterauth', this.options.password] : []),
+      ...(this.options.extraArgs ?? []),
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
     child.once('exit', () => {

@@ -4,7 +4,7 @@ describe('loadConfig', () => {
   it('defaults to the embedded single node on 127.0.0.1:8080', () => {
     const config = loadConfig({});
     expect(config).toEqual({
-      port: 8080, host: '127.0.0.1', redisUrl: null, redisPassword: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
+      port: 8080, host: '127.0.0.1', redisUrl: null, redisClusterNodes: null, redisPassword: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
       drainMs: 10_000, trustProxy: false, metricsPort: 9464, metricsHost: '127.0.0.1', logLevel: 'info',
       limits: {
         maxConnections: 20_000, maxConnectionsPerIp: 200, connectionsPerIpPerSecond: 100, readerRequestsPerIpPerSecond: 50,
@@ -15,6 +15,18 @@ describe('loadConfig', () => {
       cache: { maxAgeSeconds: 5, staleWhileRevalidateSeconds: 30 },
     });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads REDIS_CLUSTER_NODES as seed nodes, refuses a bad item, and refuses it together with REDIS_URL', () => {
+    const tokens = `desk:${'a'.repeat(32)}`;
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002', LIVELINE_EDITOR_TOKENS: tokens, REDIS_PASSWORD: 'pw' })).toMatchObject({
+      redisUrl: null, redisPassword: 'pw', redisClusterNodes: [{ host: 'redis-1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }],
+    });
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_CLUSTER_NODES: item 2/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:70000', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_CLUSTER_NODES: item 1/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000', REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens }))
+      .toThrow(/REDIS_URL and REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000' })).toThrow(/LIVELINE_EDITOR_TOKENS: required in production mode \(REDIS_CLUSTER_NODES is set\)/);
   });
 
   it('reads every documented variable', () => {

@@ -1,14 +1,22 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Backend } from '../backend';
+import type { RedisNode } from '../config';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { RedisRateLimiter } from '../rate-limiter';
 import { RedisBroker } from './redis-broker';
+import type { RedisClient } from './redis-client';
 import { RedisStore } from './redis-store';
 
 export interface RedisBackendOptions {
-  readonly url: string;
-  /** Used when the URL carries no password. */
+  /** One Redis server (REDIS_URL). Exactly one of `url` and `clusterNodes` is given. */
+  readonly url?: string;
+  /**
+   * Seed nodes of a Redis Cluster (REDIS_CLUSTER_NODES): both connections are ioredis
+   * Cluster clients, which find the other nodes and follow MOVED/ASK themselves.
+   */
+  readonly clusterNodes?: readonly RedisNode[];
+  /** Used when the URL carries no password; on a Cluster, for every node. */
   readonly password?: string | null;
   readonly prefix: string;
   readonly historySize: number;
@@ -44,20 +52,49 @@ function connectionOptions(commandTimeoutMs: number): RedisOptions {
   };
 }
 
+/**
+ * A Cluster client with the same fail-fast behaviour. Its broker runs on plain
+ * SUBSCRIBE/PUBLISH (a PUBLISH reaches every node's subscribers): correct, not sharded.
+ * ioredis keeps the subscriber on one node and resubscribes it elsewhere if that node goes.
+ */
+function clusterClient(nodes: readonly RedisNode[], redisOptions: RedisOptions): Cluster {
+  const { retryStrategy, enableOfflineQueue, lazyConnect: _lazy, ...perNode } = redisOptions;
+  const options: ClusterOptions = {
+    lazyConnect: true,
+    enableOfflineQueue: enableOfflineQueue ?? false,
+    enableReadyCheck: true,
+    clusterRetryStrategy: retryStrategy ?? null,
+    slotsRefreshTimeout: 2000,
+    redisOptions: perNode,
+  };
+  return new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), options);
+}
+
 /** Silent-failure repairs (reconnecting connections that claim to be up) happen at most this often, ms. */
 const REPAIR_INTERVAL_MS = 5000;
 
 /** Connects to Redis (waiting for it, bounded) and returns the Redis store and broker. */
 export async function createRedisBackend(options: RedisBackendOptions): Promise<Backend> {
   const base = { ...connectionOptions(options.commandTimeoutMs ?? 1500), ...(options.password ? { password: options.password } : {}) };
-  const commands = new Redis(options.url, { ...base, connectionName: 'liveline' });
-  const subscriber = new Redis(options.url, { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
+  const { url, clusterNodes } = options;
+  if ((url === undefined) === (clusterNodes === undefined)) throw new TypeError('createRedisBackend: give exactly one of url and clusterNodes');
+  if (clusterNodes !== undefined && clusterNodes.length === 0) throw new TypeError('createRedisBackend: clusterNodes is empty');
+  const open = (redisOptions: RedisOptions): RedisClient => (url !== undefined ? new Redis(url, redisOptions) : clusterClient(clusterNodes ?? [], redisOptions));
+  const commands = open({ ...base, connectionName: 'liveline' });
+  const subscriber = open({ ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
   for (const [conn, name] of [[commands, 'commands'], [subscriber, 'subscriber']] as const) {
     conn.on('error', (err: unknown) => {
       options.metrics?.redisErrors.inc({ connection: name });
       options.onError(err, `redis ${name} connection`);
     });
     conn.on('reconnecting', () => options.metrics?.redisReconnects.inc({ connection: name }));
+    // A Cluster reports a failing node here rather than through 'error'.
+    if (conn instanceof Cluster) {
+      conn.on('node error', (err: unknown, node: unknown) => {
+        options.metrics?.redisErrors.inc({ connection: name });
+        options.onError(err, `redis ${name} connection (cluster node ${String(node)})`);
+      });
+    }
   }
   const connectionListeners: Array<(up: boolean) => void> = [];
   for (const conn of [commands, subscriber]) {
@@ -107,7 +144,7 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
 }
 
 /** connect() with a deadline; ioredis keeps retrying in the background until then. */
-async function connect(conn: Redis, timeoutMs: number): Promise<void> {
+async function connect(conn: RedisClient, timeoutMs: number): Promise<void> {
   conn.connect().catch(() => undefined); // failures are retried by retryStrategy and reported through 'error'
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -124,7 +161,7 @@ async function connect(conn: Redis, timeoutMs: number): Promise<void> {
 }
 
 /** QUIT, bounded: a Redis that doesn't answer (hung, partitioned) is simply disconnected. */
-async function quit(conn: Redis): Promise<void> {
+async function quit(conn: RedisClient): Promise<void> {
   if (conn.status === 'end') return;
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<'timeout'>((resolve) => {

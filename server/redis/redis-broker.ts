@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type Redis from 'ioredis';
 import type { Broker, BrokerHandlers, BrokerSubscription } from '../broker/broker';
 import { AppError } from '../errors';
 import type { FeedHead } from '../store/feed-store';
 import { parseAnnouncement } from './announcement';
 import { feedIdOfChannel, feedKeys } from './keys';
+import type { RedisClient } from './redis-client';
+import { PUBLISH_FEED } from './scripts';
 
 export interface RedisBrokerOptions {
   /** Command connection, for PUBLISH. */
-  readonly publisher: Redis;
+  readonly publisher: RedisClient;
   /** A dedicated connection used only for SUBSCRIBE; created with autoResubscribe off. */
-  readonly subscriber: Redis;
+  readonly subscriber: RedisClient;
   readonly prefix: string;
   readonly onError: (err: unknown, context: string) => void;
   /** Called for each message on a feed channel that is not a well-formed announcement. */
@@ -47,7 +48,8 @@ export class RedisBroker implements Broker {
   }
 
   async publish(feedId: string, head: FeedHead): Promise<void> {
-    await this.options.publisher.publish(this.channel(feedId), JSON.stringify({ seq: head.seq, epoch: head.epoch }));
+    const k = feedKeys(this.options.prefix, feedId);
+    await PUBLISH_FEED.run(this.options.publisher, [k.seq], [k.channel, JSON.stringify({ seq: head.seq, epoch: head.epoch })]);
   }
 
   async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {

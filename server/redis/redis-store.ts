@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { AppError, isAppError } from '../errors';
 import type {
@@ -14,11 +14,12 @@ import type {
   AuditPage, EntryCreated, EntryScheduled, EntryWritten, EventsSince, FeedHead, FeedIndexPage, FeedStore, IdempotencyRequest, WriteContext,
 } from '../store/feed-store';
 import { feedKeys, globalKeys, type FeedKeys, type GlobalKeys } from './keys';
+import { keyspaceNodes, type RedisClient } from './redis-client';
 import { COMMIT, CREATE_FEED, DUE_FEEDS, EVENTS_SINCE, PAGE, REINDEX_DUE, SCHEDULE, SNAPSHOT } from './scripts';
 
 export interface RedisStoreOptions {
-  /** The command connection (never a subscriber). */
-  readonly redis: Redis;
+  /** The command connection (never a subscriber): one server, or a Cluster. */
+  readonly redis: RedisClient;
   /** Key prefix, e.g. `ll`. */
   readonly prefix: string;
   /** Events kept per feed for resume. */
@@ -253,16 +254,14 @@ export class RedisStore implements FeedStore {
       }));
       const positions = await this.indexPage(after, limit + 1);
       const page = positions.slice(0, limit);
-      const reads = this.redis.pipeline();
-      for (const p of page) reads.get(this.keys(p.id).feed).hlen(this.keys(p.id).entries);
-      const replies = (await reads.exec()) ?? [];
+      // Each feed's keys live in its own slot (on a Cluster, maybe another node): no pipeline
+      // across feeds, but every feed's two reads at once.
+      const replies = await Promise.all(page.map((p) => Promise.all([this.redis.get(this.keys(p.id).feed), this.redis.hlen(this.keys(p.id).entries)])));
       const feeds: FeedSummary[] = [];
       page.forEach((p, i) => {
-        const [feedErr, raw] = replies[2 * i] ?? [null, null];
-        const [countErr, count] = replies[2 * i + 1] ?? [null, 0];
-        if (feedErr !== null || countErr !== null) throw feedErr ?? countErr;
+        const [raw, count] = replies[i] ?? [null, 0];
         if (raw === null) return; // listed, never created: its creation failed after the index was told
-        const feed = storedFeed(str(raw));
+        const feed = storedFeed(raw);
         feeds.push({
           id: p.id, title: feed.title, status: feed.status, revision: feed.revision, entryCount: num(count), lastChangeAt: new Date(p.lastChangeMs).toISOString(),
         });
@@ -387,7 +386,7 @@ export class RedisStore implements FeedStore {
     // The connection belongs to the backend, which quits it.
   }
 
-  private get redis(): Redis {
+  private get redis(): RedisClient {
     return this.options.redis;
   }
 
@@ -507,18 +506,15 @@ export class RedisStore implements FeedStore {
     const lease = await this.redis.set(`${this.global.dueFeeds}:repair`, '1', 'PX', DUE_REPAIR_INTERVAL_MS, 'NX');
     if (lease !== 'OK') return;
     const feeds = await this.redis.zrangebyscore(this.global.dueFeeds, `(${nowMs}`, '+inf');
+    // Each feed's due set is in its own slot (on a Cluster, maybe another node): no pipeline
+    // across feeds; a batch's reads at once, then its fixes (one key) at once.
     for (let i = 0; i < feeds.length; i += 500) {
       const batch = feeds.slice(i, i + 500);
-      const reads = this.redis.pipeline();
-      for (const id of batch) reads.zrange(this.keys(id).due, 0, 0, 'WITHSCORES');
-      const replies = (await reads.exec()) ?? [];
-      const fixes = this.redis.pipeline();
-      replies.forEach(([err, reply], j) => {
-        if (err !== null) throw err;
-        const soonest = (reply as string[])[1];
-        if (soonest !== undefined) fixes.zadd(this.global.dueFeeds, 'LT', soonest, batch[j] as string);
-      });
-      await fixes.exec();
+      const soonest = await Promise.all(batch.map((id) => this.redis.zrange(this.keys(id).due, 0, 0, 'WITHSCORES')));
+      await Promise.all(batch.flatMap((id, j) => {
+        const score = soonest[j]?.[1];
+        return score === undefined ? [] : [this.redis.zadd(this.global.dueFeeds, 'LT', score, id)];
+      }));
     }
   }
 
@@ -542,14 +538,21 @@ export class RedisStore implements FeedStore {
    * Adds feeds written before the feeds index existed, once per Redis (`feedsBackfilled`);
    * nodes racing to do it only repeat idempotent `ZADD GT`s. Keys that only look like a
    * feed's (an idempotency key may end in `:feed`) are skipped, and so are feeds whose data
-   * can't be parsed (reported), so one bad key never breaks the listing.
+   * can't be parsed (reported), so one bad key never breaks the listing. SCAN sees one
+   * server's keys: on a Cluster it runs on every master.
    */
   private async backfillIndex(): Promise<void> {
     if ((await this.redis.exists(this.global.feedsBackfilled)) === 1) return;
+    await Promise.all(keyspaceNodes(this.redis).map((node) => this.backfillFrom(node)));
+    await this.redis.set(this.global.feedsBackfilled, '1');
+  }
+
+  /** backfillIndex's work on one server's keys (reads and index writes go through the store's connection). */
+  private async backfillFrom(node: Redis): Promise<void> {
     const feedKey = FEED_KEY(this.options.prefix);
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.options.prefix}:{*}:feed`, 'COUNT', 1000);
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${this.options.prefix}:{*}:feed`, 'COUNT', 1000);
       cursor = next;
       for (const key of keys) {
         const id = feedKey.exec(key)?.[1];
@@ -567,7 +570,6 @@ export class RedisStore implements FeedStore {
         await this.redis.zadd(this.global.feeds, 'GT', Number.isFinite(last) ? last : 0, id);
       }
     } while (cursor !== '0');
-    await this.redis.set(this.global.feedsBackfilled, '1');
   }
 
   private async commit(feedId: string, ctx: WriteContext, req: CommitRequest): Promise<CommitResult> {

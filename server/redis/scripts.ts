@@ -156,6 +156,16 @@ return {'ok', soonest[2] or ''}
 `, 5);
 
 /**
+ * KEYS: any key of the feed (only routes the script: on a Cluster, to the feed's master).
+ * ARGV: channel, message. A plain PUBLISH names no key, so a Cluster client sends each to
+ * any node over any connection and two announcements of one feed could overtake each
+ * other; through the feed's slot they leave in order, from where COMMIT publishes too.
+ */
+export const PUBLISH_FEED = new LuaScript(`
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+`, 1);
+
+/**
  * KEYS: due feeds. ARGV: most feeds. → {now ms (Redis's clock), {feed id, score, …}} for the
  * feeds whose soonest scheduled entry is due.
  */

@@ -14,7 +14,7 @@ export const TAGS = [
   { name: 'Editors: entries', description: 'Posting, correcting, pinning and deleting entries, and reading their versions.' },
   { name: 'Editors: scheduled entries', description: 'Entries written ahead of time, kept from readers until their `publishAt`.' },
   { name: 'Operations', description: 'Liveness and readiness probes (metrics have their own listener, never this port).' },
-  { name: 'Files', description: 'The client SDK, the demo page and this document.' },
+  { name: 'Files', description: 'The client SDK, the demo page, the editor console\'s files and this document.' },
 ] as const satisfies readonly Tag[];
 
 export type TagName = (typeof TAGS)[number]['name'];
