@@ -8,6 +8,10 @@
 //   --nodes  how many Liveline nodes (1 up to the number of LIVELINE_NODE<n> servers in
 //            deploy/haproxy.cfg; servers not started point at a closed port and stay DOWN)
 //   --port   the balancer's port (0: a free one); redis and the nodes always get free ports
+//   --cluster MxR  a Redis Cluster of M masters with R replicas each (e.g. 3x1, as in
+//            docker-compose.cluster.yml) instead of one redis-server: scripts/topology/cluster.mjs
+//            forms it; the nodes get REDIS_CLUSTER_NODES, and the JSON line has "cluster"
+//            ({masters, replicas, seeds, nodes:[{url,pid}], password}) in place of "redis"
 // Editor tokens: LIVELINE_EDITOR_TOKENS from the environment, or one generated and printed.
 // Redis password: REDIS_PASSWORD from the environment, or one generated per run; redis-server
 // reads it from a config file in the temp dir (not its command line) and the nodes get it
@@ -31,6 +35,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SERVER_NODE_FLAGS } from './bench-lib.mjs';
+import { parseClusterShape, startRedisCluster } from './topology/cluster.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HAPROXY_CFG = path.join(ROOT, 'deploy', 'haproxy.cfg');
@@ -54,6 +59,11 @@ function parseArgs(argv) {
     };
     if (flag === '--nodes') opts.nodes = value();
     else if (flag === '--port') opts.port = value();
+    else if (flag === '--cluster') {
+      // A Redis Cluster (docker-compose.cluster.yml) instead of one redis-server: scripts/topology/cluster.mjs.
+      opts.cluster = parseClusterShape(inline ?? argv[++i]);
+      if (opts.cluster === null) throw new UsageError('--cluster needs MxR: M masters (3 or more) with R replicas each, e.g. 3x1');
+    }
     else if (flag === '--help' || flag === '-h') opts.help = true;
     else throw new UsageError(`unknown argument ${arg}`);
   }
@@ -278,11 +288,11 @@ async function main() {
     opts = parseArgs(process.argv.slice(2));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`topology: ${err.message}\nusage: node scripts/topology.mjs [--nodes N] [--port PORT]\n`);
+    process.stderr.write(`topology: ${err.message}\nusage: node scripts/topology.mjs [--nodes N] [--port PORT] [--cluster MxR]\n`);
     return 2;
   }
   if (opts.help) {
-    process.stdout.write('usage: node scripts/topology.mjs [--nodes N] [--port PORT]\n(runs redis-server with a password, N Liveline nodes each with a private metrics port, and haproxy with deploy/haproxy.cfg, on loopback;\n REDIS_PASSWORD and LIVELINE_EDITOR_TOKENS are generated unless set)\n');
+    process.stdout.write('usage: node scripts/topology.mjs [--nodes N] [--port PORT] [--cluster MxR]\n(runs redis-server with a password, N Liveline nodes each with a private metrics port, and haproxy with deploy/haproxy.cfg, on loopback;\n REDIS_PASSWORD and LIVELINE_EDITOR_TOKENS are generated unless set;\n --cluster 3x1: a Redis Cluster of 3 masters with 1 replica each instead of one redis-server, as in\n docker-compose.cluster.yml; the nodes get REDIS_CLUSTER_NODES, and its seeds are printed)\n');
     return 0;
   }
   if (!existsSync(SERVER_ENTRY) || !existsSync(SDK_BUNDLE)) {
@@ -309,20 +319,42 @@ async function main() {
   // Debian puts haproxy in /usr/sbin, which a non-root PATH may lack.
   const PATH = basePath.split(':').includes('/usr/sbin') ? basePath : `${basePath}:/usr/sbin:/sbin`;
 
+  // --cluster MxR: a Redis Cluster instead (scripts/topology/cluster.mjs); the nodes get its seeds.
+  const cluster = opts.cluster ? await startRedisCluster({
+    ...opts.cluster,
+    password: password.value,
+    dir: tempDir,
+    PATH,
+    startProc: (name, command, args, env) => {
+      const proc = new Proc(name, command, args, env);
+      proc.kind = 'redis';
+      procs.push(proc);
+      return proc;
+    },
+    until,
+    freePort,
+    startTimeoutMs: START_TIMEOUT_MS,
+  }) : null;
+
   // Redis: AOF with fsync on every write and a password, as in docker-compose.yml. The
   // password is in a config file only this user can read, so it never shows in `ps`.
-  const redisPort = await freePort();
-  const redisConf = path.join(tempDir, 'redis.conf');
-  writeFileSync(redisConf, `requirepass ${redisConfString(password.value)}\n`, { mode: 0o600 });
-  const redis = new Proc('redis', 'redis-server', [
-    redisConf,
-    '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tempDir, '--save', '',
-    '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
-  ], { PATH });
-  redis.kind = 'redis';
-  procs.push(redis);
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
-  await until('redis-server answers (with the password)', () => redisPing(redisPort, password.value), START_TIMEOUT_MS, redis);
+  let redisPort = null;
+  let redis = null;
+  let redisUrl = null;
+  if (!cluster) {
+    redisPort = await freePort();
+    const redisConf = path.join(tempDir, 'redis.conf');
+    writeFileSync(redisConf, `requirepass ${redisConfString(password.value)}\n`, { mode: 0o600 });
+    redis = new Proc('redis', 'redis-server', [
+      redisConf,
+      '--port', String(redisPort), '--bind', '127.0.0.1', '--dir', tempDir, '--save', '',
+      '--appendonly', 'yes', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'warning',
+    ], { PATH });
+    redis.kind = 'redis';
+    procs.push(redis);
+    redisUrl = `redis://127.0.0.1:${redisPort}`;
+    await until('redis-server answers (with the password)', () => redisPing(redisPort, password.value), START_TIMEOUT_MS, redis);
+  }
 
   // The nodes, as docker-compose.yml configures liveline-1, liveline-2 (but on loopback).
   const nodes = [];
@@ -337,7 +369,7 @@ async function main() {
       // Metrics on a port of their own, which deploy/haproxy.cfg never points at.
       LIVELINE_METRICS_PORT: String(metricsPort),
       LIVELINE_METRICS_HOST: '127.0.0.1',
-      REDIS_URL: redisUrl,
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster.seeds.join(','), REDIS_URL: undefined } : { REDIS_URL: redisUrl, REDIS_CLUSTER_NODES: undefined }),
       REDIS_PASSWORD: password.value,
       LIVELINE_EDITOR_TOKENS: tokens.value,
       LIVELINE_TRUST_PROXY: '1',
@@ -384,7 +416,16 @@ async function main() {
     lb,
     monitor,
     nodes: nodes.map((n) => ({ url: n.url, metricsUrl: n.metricsUrl, pid: n.pid })),
-    redis: { url: redisUrl, pid: redis.pid, password: password.value },
+    ...(cluster
+      ? {
+        cluster: {
+          ...opts.cluster,
+          seeds: cluster.seeds,
+          nodes: cluster.servers.map((s) => ({ url: `redis://127.0.0.1:${s.port}`, pid: s.proc.pid })),
+          password: password.value,
+        },
+      }
+      : { redis: { url: redisUrl, pid: redis.pid, password: password.value } }),
     haproxy: { pid: haproxy.pid },
     token: tokens.token,
   };
@@ -394,10 +435,16 @@ async function main() {
     '',
     `Liveline topology is running: ${lb} (HAProxy with deploy/haproxy.cfg, pid ${haproxy.pid})`,
     ...nodes.map((n) => `  ${n.name}: ${n.url} (pid ${n.pid}); Prometheus metrics (not through the balancer): ${n.metricsUrl}`),
-    `  redis: ${redisUrl} (pid ${redis.pid}, AOF in ${tempDir}), password required`,
+    ...(cluster
+      ? [
+        `  redis cluster: ${opts.cluster.masters} masters with ${opts.cluster.replicas} replica(s) each (AOF in ${tempDir}), password required`,
+        `  cluster seeds (REDIS_CLUSTER_NODES): ${cluster.seeds.join(',')}`,
+        ...cluster.servers.map((s) => `    ${s.proc.name}: 127.0.0.1:${s.port} (pid ${s.proc.pid})`),
+      ]
+      : [`  redis: ${redisUrl} (pid ${redis.pid}, AOF in ${tempDir}), password required`]),
     password.generated
-      ? `  redis password (generated for this run; set REDIS_PASSWORD to choose your own): REDISCLI_AUTH=${password.value} redis-cli -p ${redisPort}`
-      : `  redis password: the one in REDIS_PASSWORD (REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ${redisPort})`,
+      ? `  redis password (generated for this run; set REDIS_PASSWORD to choose your own): REDISCLI_AUTH=${password.value} redis-cli ${cluster ? '-c ' : ''}-p ${cluster ? cluster.servers[0].port : redisPort}`
+      : `  redis password: the one in REDIS_PASSWORD (REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ${cluster ? '-c ' : ''}-p ${cluster ? cluster.servers[0].port : redisPort})`,
     `  balancer health and stats: ${monitor}/healthz, ${monitor}/stats`,
     tokens.generated
       ? `Editor token (generated for this run; set LIVELINE_EDITOR_TOKENS to choose your own): ${tokens.token}`

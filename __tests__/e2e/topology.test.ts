@@ -543,3 +543,210 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
     expect(t.log).toContain('[topology] stopped');
   });
 });
+
+describe('docker-compose.cluster.yml: Liveline on a Redis Cluster (3 masters, 1 replica each)', () => {
+  let services: Map<string, string>;
+  let yaml: string;
+
+  beforeAll(() => {
+    const r = run('docker-compose', ['-f', 'docker-compose.cluster.yml', 'config'], cleanEnv(COMPOSE_ENV));
+    if (r.status !== 0) throw new Error(`docker-compose config refused docker-compose.cluster.yml:\n${r.out}`);
+    yaml = r.out;
+    services = composeServices(yaml);
+  });
+
+  const redisServices = (): string[] => [...services].filter(([, block]) => /^ {4}image: redis:7/m.test(block) && listOf(block, 'command')[0] === 'redis-server').map(([name]) => name);
+  const nodeServices = (): string[] =>
+    [...services].filter(([, block]) => /^ {4}build:\n(?: {6}.*\n)* {6}dockerfile: Dockerfile\n/m.test(block)).map(([name]) => name);
+
+  it('docker-compose config accepts it, and refuses to run without LIVELINE_EDITOR_TOKENS or REDIS_PASSWORD', () => {
+    expect(services.has('cluster-init')).toBe(true);
+    expect(services.has('lb')).toBe(true);
+    for (const env of [{ REDIS_PASSWORD: COMPOSE_REDIS_PASSWORD }, { LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS }] as Array<Record<string, string>>) {
+      const r = run('docker-compose', ['-f', 'docker-compose.cluster.yml', 'config', '-q'], cleanEnv(env));
+      expect(r.status).not.toBe(0);
+      expect(r.out).toMatch(/Missing mandatory value/);
+    }
+  });
+
+  it('declares 6 cluster-enabled Redis nodes with AOF and the password, each on its own volume, unpublished', () => {
+    const redis = redisServices();
+    expect(redis).toHaveLength(6);
+    const volumes = new Set<string>();
+    for (const name of redis) {
+      const block = services.get(name) ?? '';
+      const command = listOf(block, 'command');
+      const arg = (flag: string): string | undefined => command[command.indexOf(flag) + 1];
+      expect({ name, enabled: arg('--cluster-enabled'), aof: arg('--appendonly'), fsync: arg('--appendfsync') }).toEqual({ name, enabled: 'yes', aof: 'yes', fsync: 'always' });
+      expect(arg('--requirepass')).toBe(COMPOSE_REDIS_PASSWORD);
+      expect(arg('--masterauth')).toBe(COMPOSE_REDIS_PASSWORD);
+      expect(environmentOf(block)).toEqual({ REDISCLI_AUTH: COMPOSE_REDIS_PASSWORD });
+      expect(block).toMatch(/healthcheck:\n(?:.*\n)*?\s+- redis-cli ping \| grep -qx PONG\n/);
+      expect(block).toMatch(/stop_grace_period: \d+s/);
+      const volume = /volumes:\n\s+- ([\w-]+):\/data/.exec(block)?.[1];
+      expect(volume).toBeDefined();
+      volumes.add(volume as string);
+      expect(yaml).toMatch(new RegExp(`^volumes:\\n(?: {2}.*\\n)*? {2}${volume}:`, 'm'));
+    }
+    expect(volumes.size).toBe(6);
+    // Only the balancer publishes a port: no Redis (6379, 16379), metrics or monitor port.
+    expect([...services].filter(([, block]) => /^ {4}ports:/m.test(block)).map(([name]) => name)).toEqual(['lb']);
+    expect([...yaml.matchAll(/^\s+(?:- )?(published|target): (.+)$/gm)].map((m) => `${m[1]}=${m[2]}`)).toEqual(['published=8080', 'target=8080']);
+  });
+
+  it('a one-shot cluster-init forms the cluster with one replica per master (3 + 3) once every node is healthy', () => {
+    const init = services.get('cluster-init') ?? '';
+    expect(init).toMatch(/image: redis:7/);
+    expect(init).toMatch(/restart: "?no"?\n/);
+    // The shell script is one folded item, which docker-compose config wraps over lines.
+    const script = (/^ {4}command:\n([^]*?)^ {4}\w/m.exec(init)?.[1] ?? '').replace(/\s+/g, ' ');
+    expect(script).toMatch(/redis-cli --cluster create .* --cluster-replicas 1 --cluster-yes/);
+    // Every Redis node is named in the create command, and nothing else: 6 nodes, 1 replica each → 3 masters.
+    const created = /--cluster create (.*?) --cluster-replicas/.exec(script)?.[1] ?? '';
+    const named = [...created.matchAll(/\b(redis-\d+)\b/g)].map((m) => m[1]);
+    expect(named.sort()).toEqual(redisServices().sort());
+    expect(named.length / (1 + 1)).toBe(3);
+    expect(environmentOf(init)).toEqual({ REDISCLI_AUTH: COMPOSE_REDIS_PASSWORD });
+    for (const name of redisServices()) expect(init).toMatch(new RegExp(`depends_on:\\n(?:.*\\n)*? {6}${name}:\\n {8}condition: service_healthy`));
+  });
+
+  it('declares at least two Liveline nodes on the cluster (REDIS_CLUSTER_NODES, no REDIS_URL), unpublished, behind the same balancer', () => {
+    const nodes = nodeServices();
+    expect(nodes.length).toBeGreaterThanOrEqual(2);
+    for (const name of nodes) {
+      const block = services.get(name) ?? '';
+      const env = environmentOf(block);
+      expect(env).toMatchObject({
+        REDIS_PASSWORD: COMPOSE_REDIS_PASSWORD,
+        HOST: '0.0.0.0',
+        LIVELINE_EDITOR_TOKENS: COMPOSE_TOKENS,
+        LIVELINE_TRUST_PROXY: '1',
+        LIVELINE_METRICS_PORT: '9464',
+      });
+      expect(env.REDIS_URL).toBeUndefined();
+      expect((env.REDIS_CLUSTER_NODES ?? '').split(',').sort()).toEqual(redisServices().map((n) => `${n}:6379`).sort());
+      expect(listOf(block, 'expose').sort()).toEqual(['8080', '9464']);
+      expect(block).toMatch(/depends_on:\n\s+cluster-init:\n\s+condition: service_completed_successfully/);
+      expect(block).toMatch(/healthcheck:\n(?:.*\n)*?.*\/readyz/);
+      expect(Number(/stop_grace_period: (\d+)s/.exec(block)?.[1])).toBeGreaterThan(10);
+      expect(block).not.toMatch(/^ {4}ports:/m);
+    }
+    const lb = services.get('lb') ?? '';
+    expect(lb).toMatch(/image: haproxy:2\.6/);
+    expect(lb).toMatch(/- \S*\/deploy\/haproxy\.cfg:\/usr\/local\/etc\/haproxy\/haproxy\.cfg:ro/);
+    const targets = Object.entries(environmentOf(lb)).filter(([k]) => /^LIVELINE_NODE\d+$/.test(k)).map(([, v]) => v);
+    expect(targets.sort()).toEqual(nodes.map((n) => `${n}:8080`).sort());
+    for (const name of nodes) expect(lb).toMatch(new RegExp(`depends_on:\\n(?:.*\\n)*? {6}${name}:\\n {8}condition: service_healthy`));
+  });
+});
+
+interface ClusterTopologyInfo {
+  lb: string;
+  monitor: string;
+  nodes: Array<{ url: string; metricsUrl: string; pid: number }>;
+  cluster: { masters: number; replicas: number; seeds: string[]; nodes: Array<{ url: string; pid: number }>; password: string };
+  haproxy: { pid: number };
+  token: string;
+}
+
+describe('scripts/topology.mjs --cluster 3x1: the same topology on a local Redis Cluster', () => {
+  jest.setTimeout(40_000);
+  let topology: Topology | null = null;
+  const readers: SdkReader[] = [];
+
+  const info = (): ClusterTopologyInfo => (topology as Topology).info as unknown as ClusterTopologyInfo;
+  const allPids = (): number[] => (topology === null ? [] : [...info().nodes.map((n) => n.pid), ...info().cluster.nodes.map((n) => n.pid), info().haproxy.pid]);
+
+  beforeAll(async () => {
+    topology = await Topology.start(['--cluster', '3x1', '--nodes', '2', '--port', '0']);
+  });
+
+  afterAll(async () => {
+    for (const r of readers.splice(0)) r.close();
+    if (topology?.running) {
+      const pids = allPids();
+      await topology.stop().catch(() => undefined);
+      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    }
+  });
+
+  async function post(path: string, body: unknown, idempotencyKey?: string): Promise<{ status: number }> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const res = await fetch(`${info().lb}${path}`, {
+          method: 'POST',
+          headers: {
+            Authorization: `Bearer ${info().token}`,
+            'Content-Type': 'application/json',
+            ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
+          },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(5000),
+        });
+        await res.arrayBuffer();
+        if (res.status < 500 || attempt >= 10) return { status: res.status };
+      } catch (err) {
+        if (attempt >= 10) throw err;
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, 25 * attempt));
+    }
+  }
+
+  it('prints the balancer, the nodes, the token and the cluster seeds (6 nodes formed: 3 masters, 3 replicas)', async () => {
+    const { lb, nodes, cluster, haproxy, token } = info();
+    expect(nodes).toHaveLength(2);
+    expect(token.length).toBeGreaterThanOrEqual(32);
+    expect({ masters: cluster.masters, replicas: cluster.replicas }).toEqual({ masters: 3, replicas: 1 });
+    expect(cluster.seeds).toHaveLength(6);
+    for (const seed of cluster.seeds) expect(seed).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(cluster.seeds).not.toContain('127.0.0.1:6379');
+    for (const pid of [haproxy.pid, ...nodes.map((n) => n.pid), ...cluster.nodes.map((n) => n.pid)]) expect(alive(pid)).toBe(true);
+    expect(await lbServers(info().monitor)).toEqual({ node1: { status: 'UP', scur: 0 }, node2: { status: 'UP', scur: 0 } });
+    expect((await fetch(`${lb}/readyz`)).status).toBe(200);
+    // The cluster's own view: every slot served, 3 masters each with one replica.
+    const port = Number(cluster.seeds[0]?.split(':')[1]);
+    const cli = (...args: string[]): string => run('redis-cli', ['-p', String(port), ...args], cleanEnv({ REDISCLI_AUTH: cluster.password })).out;
+    expect(cli('cluster', 'info')).toMatch(/cluster_state:ok\r?\n(?:.*\n)*cluster_slots_assigned:16384/);
+    const roles = cli('cluster', 'nodes').split('\n').filter((l) => /^[0-9a-f]{40} /.test(l)).map((l) => ((l.split(' ')[2] ?? '').split(',').includes('master') ? 'master' : 'replica'));
+    expect(roles.sort()).toEqual(['master', 'master', 'master', 'replica', 'replica', 'replica']);
+    const log = (topology as Topology).log;
+    for (const [i] of nodes.entries()) expect(log).toContain(`[node${i + 1}] Mode: production (Redis Cluster store and pub/sub, seed nodes ${cluster.seeds.join(',')}`);
+    expect(log).not.toContain('without a password');
+  });
+
+  it('entries posted through the balancer reach readers on both nodes, in order', async () => {
+    expect((await post('/v1/feeds', { id: 'cluster-topology', title: 'Cluster topology' })).status).toBe(201);
+    for (const url of [...info().nodes.map((n) => n.url), info().lb]) readers.push(new SdkReader(url, 'cluster-topology'));
+    await Promise.all(readers.map((r) => r.live()));
+    const posted: string[] = [];
+    for (let i = 1; i <= 20; i++) {
+      const headline = `cluster entry ${i}`;
+      const res = await post('/v1/feeds/cluster-topology/entries', { headline }, `cluster-topology-${i}`);
+      expect({ headline, status: res.status }).toEqual({ headline, status: 201 });
+      posted.push(headline);
+    }
+    for (const r of readers) await r.until(() => r.events.length >= 20, '20 events');
+    for (const r of readers) {
+      expect(r.seqs).toEqual(range(20));
+      expect(r.events.map((e) => (e.type === 'entry.created' ? e.data.headline : e.type))).toEqual(posted);
+      expect(r.resets).toEqual([]);
+    }
+  });
+
+  it('refuses a cluster shape redis-cli cannot form, before starting anything', () => {
+    for (const shape of ['2x1', '3', 'x1', '3x']) {
+      const r = run(process.execPath, ['scripts/topology.mjs', '--cluster', shape, '--port', '0'], cleanEnv());
+      expect({ shape, status: r.status }).toEqual({ shape, status: 2 });
+      expect(r.out).toContain('--cluster needs MxR');
+    }
+  });
+
+  it('SIGTERM stops every process it started (the 6 Redis nodes too) and exits 0', async () => {
+    for (const r of readers.splice(0)) r.close();
+    const pids = allPids();
+    expect(pids).toHaveLength(2 + 6 + 1);
+    expect(await (topology as Topology).stop(30_000)).toBe(0);
+    for (const pid of pids) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
+    expect((topology as Topology).log).toContain('[topology] stopped');
+  });
+});
