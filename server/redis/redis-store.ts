@@ -1,20 +1,21 @@
-import type { Redis } from 'ioredis';
 import { nanoid } from 'nanoid';
 import { AppError, isAppError } from '../errors';
 import type {
-  AuditAction, AuditRecord, Entry, EntryPage, EntryVersion, Feed, FeedEvent, FeedEventType, FeedSnapshot, FeedSummary, ScheduledEntry,
+  AuditAction, AuditRecord, EntryPage, EntryVersion, Feed, FeedEventType, FeedSnapshot, ScheduledEntry,
 } from '../domain/types';
 import type { EntryPatch, FeedPatch, NewEntry, NewFeed, ScheduledPatch } from '../domain/validate';
 import {
-  applyEntryPatch, applyFeedPatch, applyScheduledPatch, auditRecord, checkRevision, classifyCursor, entryFromScheduled, indexCursor, isAfter,
+  applyEntryPatch, applyFeedPatch, applyScheduledPatch, auditRecord, checkRevision, classifyCursor, entryFromScheduled,
   newEntry, newFeed, newScheduled, parseBeforeCursor, parseIndexCursor, pinnedCap, scheduledKeyTtlSeconds, scheduledNotFound, tooManyPinned,
-  upgradeStoredEntry, upgradeStoredFeed, versionOf, type IndexPosition, type StoredEntry, type StoredFeed,
+  versionOf,
 } from '../store/feed-state';
 import type {
   AuditPage, EntryCreated, EntryScheduled, EntryWritten, EventsSince, FeedHead, FeedIndexPage, FeedStore, IdempotencyRequest, WriteContext,
 } from '../store/feed-store';
+import { RedisFeedsIndex } from './feeds-index';
 import { feedKeys, globalKeys, type FeedKeys, type GlobalKeys } from './keys';
-import { keyspaceNodes, type RedisClient } from './redis-client';
+import type { RedisClient } from './redis-client';
+import { list, num, parseStored, storedEntries, storedEntry, storedEvent, storedFeed, str, tuple } from './stored';
 import { COMMIT, CREATE_FEED, DUE_FEEDS, EVENTS_SINCE, PAGE, REINDEX_DUE, SCHEDULE, SNAPSHOT } from './scripts';
 
 export interface RedisStoreOptions {
@@ -53,8 +54,6 @@ const DUE_FEEDS_PER_CALL = 50;
 const DUE_ENTRIES_PER_FEED = 100;
 /** How often one node (whichever takes the lease) re-checks every feed's place in the due-feeds index, ms. */
 const DUE_REPAIR_INTERVAL_MS = 30_000;
-/** A feed key as feedKeys builds it (other keys may end in `:feed` too, e.g. an editor's idempotency key). */
-const FEED_KEY = (prefix: string): RegExp => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\{([a-z0-9][a-z0-9-]{0,63})\\}:feed$`);
 
 type CommitOp = 'feed' | 'create' | 'update' | 'delete' | 'publish';
 
@@ -98,8 +97,7 @@ export class RedisStore implements FeedStore {
   private readonly now: () => Date;
   private readonly ttl: number;
   private readonly maxPinned: number;
-  /** Adding the feeds written before the feeds index existed: once per node at most (see backfillIndex). */
-  private backfill: Promise<void> | null = null;
+  private readonly index: RedisFeedsIndex;
   /** When this node last tried to take the due-feeds repair lease, ms. */
   private lastRepairAttempt = 0;
 
@@ -107,6 +105,7 @@ export class RedisStore implements FeedStore {
     this.now = options.now ?? (() => new Date());
     this.ttl = options.idempotencyTtlSeconds ?? 24 * 60 * 60;
     this.maxPinned = pinnedCap(options.maxPinnedPerFeed);
+    this.index = new RedisFeedsIndex({ redis: options.redis, prefix: options.prefix, onError: options.onError });
   }
 
   createFeed(input: NewFeed, ctx: WriteContext): Promise<Feed> {
@@ -115,15 +114,14 @@ export class RedisStore implements FeedStore {
       const k = this.keys(id);
       const now = this.now();
       const feed = newFeed(id, input, now);
-      // Listed first (an id without a feed is skipped when listing), so a node dying after the script can't leave a feed unlisted.
-      await this.redis.zadd(this.global.feeds, 'NX', now.getTime(), id);
+      await this.index.creating(id, now);
       const created = await CREATE_FEED.run(
         this.redis,
         [k.feed, k.epoch, k.seq, k.events, k.entries, k.timeline, k.pinned, k.audit, k.scheduled, k.due],
         [JSON.stringify(feed), nanoid(10), JSON.stringify(auditRecord(ctx, 'feed.created', now, null, null, 1, null))],
       );
       if (created !== 1) throw new AppError('feed_exists', `feed "${id}" already exists`);
-      this.changed(id, now);
+      this.index.changed(id, now);
       return feed;
     });
   }
@@ -246,40 +244,7 @@ export class RedisStore implements FeedStore {
   }
 
   listFeeds(cursor: string | null, limit: number): Promise<FeedIndexPage> {
-    return this.guard(async () => {
-      const after = cursor === null ? null : parseIndexCursor(cursor);
-      await (this.backfill ??= this.backfillIndex().catch((err: unknown) => {
-        this.backfill = null; // the next listing tries again
-        throw err;
-      }));
-      const positions = await this.indexPage(after, limit + 1);
-      const page = positions.slice(0, limit);
-      // Each feed's keys live in its own slot (on a Cluster, maybe another node): no pipeline
-      // across feeds, but every feed's two reads at once.
-      const replies = await Promise.all(page.map((p) => Promise.all([this.redis.get(this.keys(p.id).feed), this.redis.hlen(this.keys(p.id).entries)])));
-      const feeds: FeedSummary[] = [];
-      page.forEach((p, i) => {
-        const [raw, count] = replies[i] ?? [null, 0];
-        if (raw === null) return; // listed, never created: its creation failed after the index was told
-        const feed = storedFeed(raw);
-        feeds.push({
-          id: p.id, title: feed.title, status: feed.status, revision: feed.revision, entryCount: num(count), lastChangeAt: new Date(p.lastChangeMs).toISOString(),
-        });
-      });
-      const last = page[page.length - 1];
-      return { feeds, nextCursor: positions.length > limit && last !== undefined ? indexCursor(last) : null };
-    });
-  }
-
-  /** Up to `count` positions of the feeds index after `after`, in its order (newest change first, then id descending). */
-  private async indexPage(after: IndexPosition | null, count: number): Promise<IndexPosition[]> {
-    const top = after === null ? '+inf' : String(after.lastChangeMs);
-    // Feeds tied with the cursor's time come first and may be before it: fetch past them, then filter.
-    const ties = after === null ? 0 : await this.redis.zcount(this.global.feeds, top, top);
-    const raw = await this.redis.zrevrangebyscore(this.global.feeds, top, '-inf', 'WITHSCORES', 'LIMIT', 0, count + ties);
-    const positions: IndexPosition[] = [];
-    for (let i = 0; i < raw.length; i += 2) positions.push({ id: raw[i] as string, lastChangeMs: Number(raw[i + 1]) });
-    return positions.filter((p) => after === null || isAfter(p, after)).slice(0, count);
+    return this.guard(() => this.index.list(cursor === null ? null : parseIndexCursor(cursor), limit));
   }
 
   updateEntry(feedId: string, entryId: string, patch: EntryPatch, ctx: WriteContext, expectedRevision?: number): Promise<EntryWritten> {
@@ -439,7 +404,7 @@ export class RedisStore implements FeedStore {
         if (soonest !== '') {
           this.redis.zadd(this.global.dueFeeds, 'LT', soonest, feedId).catch((err: unknown) => this.options.onError(err, 'due-feeds index'));
         }
-        this.changed(feedId, new Date(record.at));
+        this.index.changed(feedId, new Date(record.at));
         return { conflict: false };
       }
       case 'replayed':
@@ -525,53 +490,6 @@ export class RedisStore implements FeedStore {
     throw (await this.redis.exists(k.feed)) === 0 ? feedNotFound(feedId) : scheduledNotFound(feedId, entryId);
   }
 
-  /**
-   * Tells the feeds index (its own slot, so after the feed's script) that the feed changed
-   * at `at`. Not awaited by the write: the change has committed, and a lost update only
-   * leaves the feed lower in the editors' list until its next change.
-   */
-  private changed(feedId: string, at: Date): void {
-    this.redis.zadd(this.global.feeds, 'GT', at.getTime(), feedId).catch((err: unknown) => this.options.onError(err, 'feeds index'));
-  }
-
-  /**
-   * Adds feeds written before the feeds index existed, once per Redis (`feedsBackfilled`);
-   * nodes racing to do it only repeat idempotent `ZADD GT`s. Keys that only look like a
-   * feed's (an idempotency key may end in `:feed`) are skipped, and so are feeds whose data
-   * can't be parsed (reported), so one bad key never breaks the listing. SCAN sees one
-   * server's keys: on a Cluster it runs on every master.
-   */
-  private async backfillIndex(): Promise<void> {
-    if ((await this.redis.exists(this.global.feedsBackfilled)) === 1) return;
-    await Promise.all(keyspaceNodes(this.redis).map((node) => this.backfillFrom(node)));
-    await this.redis.set(this.global.feedsBackfilled, '1');
-  }
-
-  /** backfillIndex's work on one server's keys (reads and index writes go through the store's connection). */
-  private async backfillFrom(node: Redis): Promise<void> {
-    const feedKey = FEED_KEY(this.options.prefix);
-    let cursor = '0';
-    do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${this.options.prefix}:{*}:feed`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        const id = feedKey.exec(key)?.[1];
-        if (id === undefined) continue;
-        const [raw, newest] = await Promise.all([this.redis.get(key), this.redis.xrevrange(this.keys(id).events, '+', '-', 'COUNT', 1)]);
-        if (raw === null) continue;
-        let last: number;
-        try {
-          const lastEvent = newest[0]?.[1][1];
-          last = Math.max(Date.parse(storedFeed(raw).updatedAt), lastEvent === undefined ? 0 : Date.parse(storedEvent(lastEvent).at));
-        } catch (err) {
-          this.options.onError(err, `adding feed "${id}" to the feeds index: its stored data is not readable`);
-          continue;
-        }
-        await this.redis.zadd(this.global.feeds, 'GT', Number.isFinite(last) ? last : 0, id);
-      }
-    } while (cursor !== '0');
-  }
-
   private async commit(feedId: string, ctx: WriteContext, req: CommitRequest): Promise<CommitResult> {
     const k = this.keys(feedId);
     const idem = req.idempotency;
@@ -593,7 +511,7 @@ export class RedisStore implements FeedStore {
       ],
     );
     const [status, value] = list(reply);
-    if (status === 'ok') this.changed(feedId, req.at);
+    if (status === 'ok') this.index.changed(feedId, req.at);
     switch (status) {
       case 'ok':
         return { kind: 'ok', seq: num(value) };
@@ -636,49 +554,3 @@ export class RedisStore implements FeedStore {
 const feedNotFound = (feedId: string): AppError => new AppError('feed_not_found', `no feed "${feedId}"`);
 const entryNotFound = (feedId: string, entryId: string): AppError => new AppError('entry_not_found', `no entry "${entryId}" in feed "${feedId}"`);
 const idempotencyKeyReused = (): AppError => new AppError('idempotency_key_reused', 'this Idempotency-Key was used with a different request');
-
-/** JSON this store wrote itself; a value that isn't an object means the data is corrupt. */
-function parseStored<T extends object>(raw: string): T {
-  const value: unknown = JSON.parse(raw);
-  if (typeof value !== 'object' || value === null) throw new Error(`corrupt stored value: ${raw.slice(0, 80)}`);
-  return value as T;
-}
-
-function list(v: unknown): unknown[] {
-  if (!Array.isArray(v)) throw new Error(`expected an array reply, got ${typeof v}`);
-  return v;
-}
-
-function tuple(v: unknown, length: number): unknown[] {
-  const a = list(v);
-  if (a.length !== length) throw new Error(`expected ${length} values, got ${a.length}`);
-  return a;
-}
-
-function str(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (Buffer.isBuffer(v)) return v.toString();
-  throw new Error(`expected a string reply, got ${typeof v}`);
-}
-
-function num(v: unknown): number {
-  const n = typeof v === 'number' ? v : Number(str(v));
-  if (!Number.isSafeInteger(n)) throw new Error(`expected an integer reply, got ${String(v)}`);
-  return n;
-}
-
-function storedEntries(v: unknown): Entry[] {
-  // HMGET answers null for an id whose entry vanished; the scripts run atomically, so that is corruption.
-  return list(v).map((e) => storedEntry(str(e)));
-}
-
-const storedEntry = (raw: string): Entry => upgradeStoredEntry(parseStored<StoredEntry>(raw));
-const storedFeed = (raw: string): Feed => upgradeStoredFeed(parseStored<StoredFeed>(raw));
-
-/** An event from the log, its entry or feed brought up to date (events logged before revisions existed). */
-function storedEvent(raw: string): FeedEvent {
-  const e = parseStored<FeedEvent>(raw);
-  if (e.type === 'entry.created' || e.type === 'entry.updated') return { ...e, data: upgradeStoredEntry(e.data) };
-  if (e.type === 'feed.updated') return { ...e, data: upgradeStoredFeed(e.data) };
-  return e;
-}
