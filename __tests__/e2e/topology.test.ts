@@ -275,6 +275,34 @@ class Topology {
   }
 }
 
+/**
+ * POST through a topology's balancer as its editor; 5xx and network errors are retried with
+ * the same Idempotency-Key (up to 20 attempts, backing off), as README tells editors to.
+ */
+async function postAsEditor(
+  topology: { readonly lb: string; readonly token: string }, path: string, body: unknown, idempotencyKey?: string,
+): Promise<{ status: number; body: Record<string, unknown>; attempts: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await fetch(`${topology.lb}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${topology.token}`,
+          'Content-Type': 'application/json',
+          ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
+        },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5000),
+      });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (res.status < 500 || attempt >= 20) return { status: res.status, body: json, attempts: attempt };
+    } catch (err) {
+      if (attempt >= 20) throw err;
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, 25 * attempt)); // the editor's retry backoff
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -341,28 +369,7 @@ describe('scripts/topology.mjs: the compose topology from local processes', () =
   const info = (): TopologyInfo => (topology as Topology).info;
   const topologyLog = (): string => (topology as Topology).log;
 
-  /** POST through the balancer as an editor; 5xx and network errors are retried with the same Idempotency-Key, as README tells editors to. */
-  async function post(path: string, body: unknown, idempotencyKey?: string): Promise<{ status: number; body: Record<string, unknown>; attempts: number }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(`${info().lb}${path}`, {
-          method: 'POST',
-          headers: {
-            Authorization: `Bearer ${info().token}`,
-            'Content-Type': 'application/json',
-            ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
-          },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(5000),
-        });
-        const json = (await res.json()) as Record<string, unknown>;
-        if (res.status < 500 || attempt >= 20) return { status: res.status, body: json, attempts: attempt };
-      } catch (err) {
-        if (attempt >= 20) throw err;
-      }
-      await new Promise<void>((resolve) => setTimeout(resolve, 25 * attempt)); // the editor's retry backoff
-    }
-  }
+  const post = (path: string, body: unknown, idempotencyKey?: string) => postAsEditor(info(), path, body, idempotencyKey);
 
   it('prints where everything runs; the balancer sees both nodes UP and answers /readyz', async () => {
     const { lb, nodes, redis, haproxy, token } = info();
@@ -665,32 +672,16 @@ describe('scripts/topology.mjs --cluster 3x1: the same topology on a local Redis
     for (const r of readers.splice(0)) r.close();
     if (topology?.running) {
       const pids = allPids();
-      await topology.stop().catch(() => undefined);
-      for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      try {
+        await topology.stop();
+      } finally {
+        // Whatever stop() left behind (it failed, or a process ignored SIGTERM) is ended by its PID.
+        for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+      }
     }
   });
 
-  async function post(path: string, body: unknown, idempotencyKey?: string): Promise<{ status: number }> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await fetch(`${info().lb}${path}`, {
-          method: 'POST',
-          headers: {
-            Authorization: `Bearer ${info().token}`,
-            'Content-Type': 'application/json',
-            ...(idempotencyKey !== undefined ? { 'Idempotency-Key': idempotencyKey } : {}),
-          },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(5000),
-        });
-        await res.arrayBuffer();
-        if (res.status < 500 || attempt >= 10) return { status: res.status };
-      } catch (err) {
-        if (attempt >= 10) throw err;
-      }
-      await new Promise<void>((resolve) => setTimeout(resolve, 25 * attempt));
-    }
-  }
+  const post = (path: string, body: unknown, idempotencyKey?: string) => postAsEditor(info(), path, body, idempotencyKey);
 
   it('prints the balancer, the nodes, the token and the cluster seeds (6 nodes formed: 3 masters, 3 replicas)', async () => {
     const { lb, nodes, cluster, haproxy, token } = info();
