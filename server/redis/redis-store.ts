@@ -12,11 +12,12 @@ import {
 import type {
   AuditPage, EntryCreated, EntryScheduled, EntryWritten, EventsSince, FeedHead, FeedIndexPage, FeedStore, IdempotencyRequest, WriteContext,
 } from '../store/feed-store';
+import { RedisDueIndex } from './due-index';
 import { RedisFeedsIndex } from './feeds-index';
-import { feedKeys, globalKeys, type FeedKeys, type GlobalKeys } from './keys';
+import { feedKeys, type FeedKeys } from './keys';
 import type { RedisClient } from './redis-client';
 import { list, num, parseStored, storedEntries, storedEntry, storedEvent, storedFeed, str, tuple } from './stored';
-import { COMMIT, CREATE_FEED, DUE_FEEDS, EVENTS_SINCE, PAGE, REINDEX_DUE, SCHEDULE, SNAPSHOT } from './scripts';
+import { COMMIT, CREATE_FEED, EVENTS_SINCE, PAGE, SCHEDULE, SNAPSHOT } from './scripts';
 
 export interface RedisStoreOptions {
   /** The command connection (never a subscriber): one server, or a Cluster. */
@@ -49,11 +50,8 @@ export interface RedisStoreOptions {
 const INTERNAL_KEY_TTL_SECONDS = 600;
 /** Compare-and-set retries for concurrent edits of the same entry or feed. */
 const MAX_CAS_ATTEMPTS = 20;
-/** Feeds with due entries one publishDue call handles, and due entries per feed. */
-const DUE_FEEDS_PER_CALL = 50;
+/** Due entries of one feed one publishDue call publishes. */
 const DUE_ENTRIES_PER_FEED = 100;
-/** How often one node (whichever takes the lease) re-checks every feed's place in the due-feeds index, ms. */
-const DUE_REPAIR_INTERVAL_MS = 30_000;
 
 type CommitOp = 'feed' | 'create' | 'update' | 'delete' | 'publish';
 
@@ -98,14 +96,14 @@ export class RedisStore implements FeedStore {
   private readonly ttl: number;
   private readonly maxPinned: number;
   private readonly index: RedisFeedsIndex;
-  /** When this node last tried to take the due-feeds repair lease, ms. */
-  private lastRepairAttempt = 0;
+  private readonly dueIndex: RedisDueIndex;
 
   constructor(private readonly options: RedisStoreOptions) {
     this.now = options.now ?? (() => new Date());
     this.ttl = options.idempotencyTtlSeconds ?? 24 * 60 * 60;
     this.maxPinned = pinnedCap(options.maxPinnedPerFeed);
     this.index = new RedisFeedsIndex({ redis: options.redis, prefix: options.prefix, onError: options.onError });
+    this.dueIndex = new RedisDueIndex(options.redis, options.prefix);
   }
 
   createFeed(input: NewFeed, ctx: WriteContext): Promise<Feed> {
@@ -214,19 +212,18 @@ export class RedisStore implements FeedStore {
 
   publishDue(): Promise<number> {
     return this.guard(async () => {
-      const [nowMs, due] = tuple(await DUE_FEEDS.run(this.redis, [this.global.dueFeeds], [DUE_FEEDS_PER_CALL]), 2);
-      const pairs = list(due);
+      const { nowMs, feeds } = await this.dueIndex.due();
       let published = 0;
-      for (let i = 0; i < pairs.length; i += 2) {
-        const feedId = str(pairs[i]);
+      for (const feed of feeds) {
         try {
-          published += await this.publishDueIn(feedId, str(pairs[i + 1]), num(nowMs));
+          published += await this.publishDueIn(feed.feedId, nowMs);
+          await this.dueIndex.published(feed);
         } catch (err) {
           // One broken feed must not hold back every other feed's entries.
-          this.options.onError(err, `publishing feed "${feedId}"'s scheduled entries`);
+          this.options.onError(err, `publishing feed "${feed.feedId}"'s scheduled entries`);
         }
       }
-      await this.repairDueIndex(num(nowMs));
+      await this.dueIndex.repair(nowMs);
       return published;
     });
   }
@@ -359,10 +356,6 @@ export class RedisStore implements FeedStore {
     return feedKeys(this.options.prefix, feedId);
   }
 
-  private get global(): GlobalKeys {
-    return globalKeys(this.options.prefix);
-  }
-
   /** Creates an entry now, or answers what an earlier call with the same Idempotency-Key did. */
   private async create(feedId: string, input: NewEntry, ctx: WriteContext, idem?: IdempotencyRequest): Promise<EntryCreated | EntryScheduled> {
     const at = this.now();
@@ -380,19 +373,14 @@ export class RedisStore implements FeedStore {
     throw new Error(`a create cannot come back ${result.kind}`);
   }
 
-  /**
-   * Runs SCHEDULE, keeping the due-feeds index (another slot) pointing no later than the
-   * feed's soonest entry. Editors only ever lower a feed's score there (`ZADD LT`), before
-   * the script (so a node dying after it leaves the entry findable) and after it; only a
-   * publisher raises it, and re-checks after (see publishDueIn).
-   */
+  /** Runs SCHEDULE, lowering the feed's place in the due-feeds index before and after it (see due-index.ts). */
   private async schedule(
     feedId: string, op: 'put' | 'replace' | 'cancel', s: ScheduledEntry, expected: string | undefined, record: AuditRecord,
     idem?: IdempotencyRequest & { readonly ttlSeconds: number },
   ): Promise<{ readonly conflict: boolean; readonly due?: boolean; readonly replay?: EntryScheduled | EntryCreated }> {
     const k = this.keys(feedId);
     const publishAtMs = Date.parse(s.publishAt);
-    if (op !== 'cancel') await this.redis.zadd(this.global.dueFeeds, 'LT', publishAtMs, feedId);
+    if (op !== 'cancel') await this.dueIndex.lower(feedId, publishAtMs);
     const reply = list(await SCHEDULE.run(
       this.redis,
       [k.feed, k.scheduled, k.due, idem === undefined ? k.feed : k.idempotency(idem.key), k.audit],
@@ -402,7 +390,7 @@ export class RedisStore implements FeedStore {
       case 'ok': {
         const soonest = str(reply[1]);
         if (soonest !== '') {
-          this.redis.zadd(this.global.dueFeeds, 'LT', soonest, feedId).catch((err: unknown) => this.options.onError(err, 'due-feeds index'));
+          this.dueIndex.lower(feedId, soonest).catch((err: unknown) => this.options.onError(err, 'due-feeds index'));
         }
         this.index.changed(feedId, new Date(record.at));
         return { conflict: false };
@@ -424,8 +412,8 @@ export class RedisStore implements FeedStore {
     }
   }
 
-  /** Publishes a feed's due entries (by Redis's clock, `nowMs`), then re-points the due-feeds index. */
-  private async publishDueIn(feedId: string, seenScore: string, nowMs: number): Promise<number> {
+  /** Publishes a feed's due entries (by Redis's clock, `nowMs`). */
+  private async publishDueIn(feedId: string, nowMs: number): Promise<number> {
     const k = this.keys(feedId);
     const ids = await this.redis.zrangebyscore(k.due, '-inf', nowMs, 'LIMIT', 0, DUE_ENTRIES_PER_FEED);
     const raws = ids.length === 0 ? [] : await this.redis.hmget(k.scheduled, ...ids);
@@ -452,35 +440,7 @@ export class RedisStore implements FeedStore {
         }
       }
     }
-    const soonest = await this.redis.zrange(k.due, 0, 0, 'WITHSCORES');
-    await REINDEX_DUE.run(this.redis, [this.global.dueFeeds], [feedId, seenScore, soonest[1] ?? '']);
-    // An editor may have scheduled an earlier entry between the read and the raise: look again, and lower back.
-    const after = await this.redis.zrange(k.due, 0, 0, 'WITHSCORES');
-    if (after[1] !== undefined) await this.redis.zadd(this.global.dueFeeds, 'LT', after[1], feedId);
     return published;
-  }
-
-  /**
-   * Every DUE_REPAIR_INTERVAL_MS, one node (the lease's holder) points every feed of the
-   * due-feeds index at no later than its soonest entry: mends what a node that died between
-   * a schedule script and its `ZADD` left behind, so no entry waits more than that long.
-   */
-  private async repairDueIndex(nowMs: number): Promise<void> {
-    if (nowMs - this.lastRepairAttempt < DUE_REPAIR_INTERVAL_MS) return;
-    this.lastRepairAttempt = nowMs;
-    const lease = await this.redis.set(`${this.global.dueFeeds}:repair`, '1', 'PX', DUE_REPAIR_INTERVAL_MS, 'NX');
-    if (lease !== 'OK') return;
-    const feeds = await this.redis.zrangebyscore(this.global.dueFeeds, `(${nowMs}`, '+inf');
-    // Each feed's due set is in its own slot (on a Cluster, maybe another node): no pipeline
-    // across feeds; a batch's reads at once, then its fixes (one key) at once.
-    for (let i = 0; i < feeds.length; i += 500) {
-      const batch = feeds.slice(i, i + 500);
-      const soonest = await Promise.all(batch.map((id) => this.redis.zrange(this.keys(id).due, 0, 0, 'WITHSCORES')));
-      await Promise.all(batch.flatMap((id, j) => {
-        const score = soonest[j]?.[1];
-        return score === undefined ? [] : [this.redis.zadd(this.global.dueFeeds, 'LT', score, id)];
-      }));
-    }
   }
 
   private async scheduledRaw(feedId: string, entryId: string): Promise<string> {
