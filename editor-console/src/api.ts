@@ -2,6 +2,7 @@
  * The public HTTP API, as the console uses it: one function per route, each parsing its
  * answer. Nothing here keeps state; see feed-state.ts for that.
  */
+import type { NewEntry } from '../../server/domain/validate';
 import { ApiError, createHttp, randomKey, type Http } from './http';
 import {
   entryPage, field, obj, parseEntry, parseFeed, parseFeedIndex, parseScheduled, parseSnapshot, scheduledList, seqOf,
@@ -22,14 +23,8 @@ export interface FeedPatch {
   readonly startsAt?: string | null;
 }
 
-export interface EntryContent {
-  readonly headline?: string | null;
-  readonly body?: string;
-  readonly authors?: readonly string[];
-  readonly tags?: readonly string[];
-  readonly pinned?: boolean;
-  readonly keyEvent?: boolean;
-}
+/** Any of an entry's content fields, as the API takes them. */
+export type EntryContent = Partial<NewEntry>;
 
 export interface NewEntryInput extends EntryContent {
   readonly publishAt?: string;

@@ -6,20 +6,13 @@
  */
 import { errorSlot, field, h, input, statusLine } from './dom';
 import { FormErrors } from './form-errors';
+import type { NewEntry } from '../../server/domain/validate';
 import type { Entry } from './parse';
 import { richText, type RichText } from './rich-text';
 import { fromLocalInput } from './time';
 
-/** The content of an entry as the form holds it. */
-export interface Content {
-  readonly headline: string | null;
-  /** The editor's HTML ('' when nothing visible); the server sanitises it. */
-  readonly body: string;
-  readonly authors: readonly string[];
-  readonly tags: readonly string[];
-  readonly pinned: boolean;
-  readonly keyEvent: boolean;
-}
+/** The content of an entry as the form holds it: what the API takes as a new entry (`body` is the editor's HTML, '' when nothing visible; the server sanitises it). */
+export type Content = NewEntry;
 
 const list = (value: string): string[] => value.split(',').map((s) => s.trim()).filter((s) => s !== '');
 

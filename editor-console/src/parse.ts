@@ -60,8 +60,8 @@ function parseCorrection(v: unknown): Correction {
   return { revision: int(o, 'revision'), at: str(o, 'at'), note: str(o, 'note') };
 }
 
-export function parseEntry(v: unknown): Entry {
-  const o = obj(v, 'entry');
+/** The fields an entry and a scheduled entry share: which one it is, and its content. */
+function parseContent(o: Obj): Pick<Entry, 'id' | 'feedId' | 'headline' | 'body' | 'authors' | 'tags' | 'pinned' | 'keyEvent'> {
   return {
     id: str(o, 'id'),
     feedId: str(o, 'feedId'),
@@ -71,6 +71,13 @@ export function parseEntry(v: unknown): Entry {
     tags: strings(o, 'tags'),
     pinned: bool(o, 'pinned'),
     keyEvent: bool(o, 'keyEvent'),
+  };
+}
+
+export function parseEntry(v: unknown): Entry {
+  const o = obj(v, 'entry');
+  return {
+    ...parseContent(o),
     publishedAt: str(o, 'publishedAt'),
     updatedAt: str(o, 'updatedAt'),
     revision: int(o, 'revision'),
@@ -81,15 +88,8 @@ export function parseEntry(v: unknown): Entry {
 export function parseScheduled(v: unknown): ScheduledEntry {
   const o = obj(v, 'scheduled entry');
   return {
-    id: str(o, 'id'),
-    feedId: str(o, 'feedId'),
+    ...parseContent(o),
     publishAt: str(o, 'publishAt'),
-    headline: optStr(o, 'headline'),
-    body: str(o, 'body'),
-    authors: strings(o, 'authors'),
-    tags: strings(o, 'tags'),
-    pinned: bool(o, 'pinned'),
-    keyEvent: bool(o, 'keyEvent'),
     createdAt: str(o, 'createdAt'),
     updatedAt: str(o, 'updatedAt'),
     revision: int(o, 'revision'),
