@@ -35,7 +35,7 @@ export const DEMO_FEED_ID = 'demo';
 export interface AppOptions {
   readonly log?: Logger;
   /** Gateway tunables (tests shorten them); see GatewayOptions for defaults. */
-  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'sseHeartbeatMs' | 'maxBufferedBytes' | 'hubLingerMs' | 'closeTimeoutMs' | 'maxPayload'>>;
+  readonly gateway?: Partial<Pick<GatewayOptions, 'heartbeatMs' | 'sseHeartbeatMs' | 'maxBufferedBytes' | 'hubLingerMs' | 'closeTimeoutMs' | 'maxPayload' | 'headCheckMs'>>;
   /** Create the demo feed and serve the demo page at `/`. Default: only on the embedded in-memory backend. */
   readonly demo?: boolean;
   /**
@@ -63,6 +63,8 @@ export interface RunningApp {
   readonly demoFeedId: string | null;
   /** Which store and broker this node runs on. */
   readonly backendKind: Backend['kind'];
+  /** When a change counts as acknowledged on this backend (Redis only), for the banner. */
+  readonly durability: string | null;
   readonly metrics: Metrics;
   /**
    * Graceful shutdown: /readyz turns 503, no new connections, readers are sent away
@@ -193,6 +195,7 @@ export async function startApp(config: Readonly<Config>, options: AppOptions = {
     tokenGenerated,
     demoFeedId,
     backendKind: backend.kind,
+    durability: backend.durability ?? null,
     metrics,
     close: () => (closing ??= runClose()),
   };

@@ -1,6 +1,6 @@
 /**
  * The backend is the store plus the broker it publishes to. Which one runs is decided by
- * the config alone: neither REDIS_URL nor REDIS_CLUSTER_NODES → the embedded in-memory pair.
+ * the config alone: none of REDIS_URL, REDIS_CLUSTER_NODES, REDIS_SENTINELS → the embedded in-memory pair.
  */
 import type { Broker } from './broker/broker';
 import { MemoryBroker } from './broker/memory-broker';
@@ -17,6 +17,8 @@ export interface Backend {
   readonly broker: Broker;
   /** Editors' writes per minute, shared by every node on the same backend. */
   readonly rateLimiter: RateLimiter;
+  /** For the start-up banner: when a change counts as acknowledged (Redis only). */
+  readonly durability?: string;
   /** True when the store and broker answer right now. */
   isReady(): Promise<boolean>;
   /** Calls `listener(up)` when a connection drops (false) or comes back (true). */
@@ -30,7 +32,9 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-type BackendConfig = Pick<Config, 'historySize' | 'redisUrl' | 'redisClusterNodes' | 'redisPassword' | 'redisPrefix'> & {
+type BackendConfig = Pick<
+  Config, 'historySize' | 'redisUrl' | 'redisClusterNodes' | 'redisSentinels' | 'redisMinReplicas' | 'redisWaitTimeoutMs' | 'redisPassword' | 'redisPrefix'
+> & {
   readonly limits: Pick<Config['limits'], 'editorWritesPerMinute' | 'maxPinnedPerFeed'>;
 };
 
@@ -62,13 +66,19 @@ export function createMemoryBackend(config: Pick<BackendConfig, 'historySize'> &
   };
 }
 
-/** The backend the config asks for: Redis when REDIS_URL or REDIS_CLUSTER_NODES is set, else the embedded pair. */
+/** The backend the config asks for: Redis when REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS is set, else the embedded pair. */
 export async function createBackend(config: BackendConfig, onError: (err: unknown, context: string) => void, metrics?: Metrics): Promise<Backend> {
-  const target = config.redisClusterNodes !== null ? { clusterNodes: config.redisClusterNodes } : config.redisUrl !== null ? { url: config.redisUrl } : null;
+  const target = config.redisClusterNodes !== null
+    ? { clusterNodes: config.redisClusterNodes }
+    : config.redisSentinels !== null
+      ? { sentinels: config.redisSentinels }
+      : config.redisUrl !== null ? { url: config.redisUrl } : null;
   if (target === null) return createMemoryBackend(config, onError);
   return createRedisBackend({
     ...target,
     password: config.redisPassword,
+    minReplicas: config.redisMinReplicas,
+    waitTimeoutMs: config.redisWaitTimeoutMs,
     prefix: config.redisPrefix,
     historySize: config.historySize,
     editorWritesPerMinute: config.limits.editorWritesPerMinute,

@@ -22,7 +22,22 @@ export interface Config {
    * instead of REDIS_URL (the two are mutually exclusive); null when unset.
    */
   readonly redisClusterNodes: readonly RedisNode[] | null;
-  /** `REDIS_PASSWORD`: used when REDIS_URL carries none (keeps the secret out of the URL), and for every Cluster node. */
+  /**
+   * `REDIS_SENTINELS` (`host:port,host:port`) with `REDIS_SENTINEL_NAME`: Redis Sentinel
+   * tells which server is the primary of that name, and again after a failover. Exclusive
+   * with REDIS_URL and REDIS_CLUSTER_NODES; null when unset.
+   */
+  readonly redisSentinels: { readonly nodes: readonly RedisNode[]; readonly name: string } | null;
+  /**
+   * `LIVELINE_REDIS_MIN_REPLICAS`: replicas that must confirm a write (Redis WAIT) before it
+   * is announced to readers and acknowledged; when they don't within
+   * LIVELINE_REDIS_WAIT_TIMEOUT_MS the write answers 503 `unavailable` (retry with the same
+   * Idempotency-Key). null (unset): 1 when the primary/masters have replicas at start-up, else 0.
+   */
+  readonly redisMinReplicas: number | null;
+  /** `LIVELINE_REDIS_WAIT_TIMEOUT_MS`, default 1000: how long a write waits for its replicas. */
+  readonly redisWaitTimeoutMs: number;
+  /** `REDIS_PASSWORD`: used when REDIS_URL carries none (keeps the secret out of the URL), for every Cluster node, and for the Sentinel's primary and replicas. */
   readonly redisPassword: string | null;
   /** `LIVELINE_REDIS_PREFIX`, default `ll`: the first part of every Redis key and channel. */
   readonly redisPrefix: string;
@@ -109,7 +124,7 @@ export interface Limits {
   readonly idleHandshakeMs: number;
 }
 
-/** One Redis Cluster seed node. */
+/** One Redis Cluster seed node, or one Sentinel. */
 export interface RedisNode {
   readonly host: string;
   readonly port: number;
@@ -139,13 +154,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
 
   const redisUrl = value('REDIS_URL') ?? null;
   if (redisUrl !== null && !isRedisUrl(redisUrl)) problems.push('REDIS_URL: must be a URL like redis://host:6379 or rediss://host:6380');
-  const redisClusterNodes = parseNodes(value('REDIS_CLUSTER_NODES'), problems);
-  if (redisUrl !== null && redisClusterNodes !== null) {
-    problems.push('REDIS_URL and REDIS_CLUSTER_NODES: set one or the other (a single Redis, or the seed nodes of a Redis Cluster), not both');
+  const redisClusterNodes = parseNodes('REDIS_CLUSTER_NODES', value('REDIS_CLUSTER_NODES'), problems);
+  const sentinelNodes = parseNodes('REDIS_SENTINELS', value('REDIS_SENTINELS'), problems);
+  const sentinelName = value('REDIS_SENTINEL_NAME') ?? null;
+  if ((sentinelNodes === null) !== (sentinelName === null)) problems.push('REDIS_SENTINELS and REDIS_SENTINEL_NAME: set both (the Sentinels, and the name they know the primary by, e.g. mymaster) or neither');
+  const redisSentinels = sentinelNodes !== null && sentinelName !== null ? Object.freeze({ nodes: sentinelNodes, name: sentinelName }) : null;
+  const given: ReadonlyArray<readonly [string, boolean]> = [['REDIS_URL', redisUrl !== null], ['REDIS_CLUSTER_NODES', redisClusterNodes !== null], ['REDIS_SENTINELS', sentinelNodes !== null]];
+  const targets = given.filter(([, set]) => set).map(([key]) => key);
+  if (targets.length > 1) {
+    problems.push(`${targets.join(' and ')}: set only one (a single Redis, the seed nodes of a Redis Cluster, or the Sentinels of a primary with replicas)`);
   }
-  const production = redisUrl !== null || redisClusterNodes !== null;
+  const production = targets.length > 0;
   const redisPassword = value('REDIS_PASSWORD') ?? null;
-  if (redisPassword !== null && !production) problems.push('REDIS_PASSWORD: set only together with REDIS_URL or REDIS_CLUSTER_NODES');
+  if (redisPassword !== null && !production) problems.push('REDIS_PASSWORD: set only together with REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS');
+  const minReplicasRaw = value('LIVELINE_REDIS_MIN_REPLICAS');
+  const redisMinReplicas = minReplicasRaw === undefined ? null : parseIntIn(minReplicasRaw, 0, 0, 16, 'LIVELINE_REDIS_MIN_REPLICAS', problems);
+  const redisWaitTimeoutMs = parseIntIn(value('LIVELINE_REDIS_WAIT_TIMEOUT_MS'), 1000, 10, 60_000, 'LIVELINE_REDIS_WAIT_TIMEOUT_MS', problems);
   const redisPrefix = value('LIVELINE_REDIS_PREFIX') ?? 'll';
   if (!/^[A-Za-z0-9_.-]{1,32}$/.test(redisPrefix)) problems.push('LIVELINE_REDIS_PREFIX: 1-32 characters of letters, digits, _ . -');
 
@@ -153,7 +177,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   if (production && value('LIVELINE_EDITOR_TOKENS') === undefined) {
     // A generated token is printed to the console: fine for trying Liveline out, not for a
     // fleet of nodes that must all accept the same editors.
-    problems.push(`LIVELINE_EDITOR_TOKENS: required in production mode (${redisUrl !== null ? 'REDIS_URL' : 'REDIS_CLUSTER_NODES'} is set): name:token pairs, `
+    problems.push(`LIVELINE_EDITOR_TOKENS: required in production mode (${targets[0] ?? ''} is set): name:token pairs, `
       + `tokens of at least ${MIN_TOKEN_LENGTH} characters, e.g. LIVELINE_EDITOR_TOKENS=desk:$(openssl rand -hex 24)`);
   }
   const allowedOrigins = parseOrigins(value('LIVELINE_ALLOWED_ORIGINS'), problems);
@@ -204,7 +228,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): R
   const ownOrigin = pages.publicUrl === null ? null : new URL(pages.publicUrl).origin;
   const origins = allowedOrigins === null || ownOrigin === null || allowedOrigins.includes(ownOrigin) ? allowedOrigins : [...allowedOrigins, ownOrigin];
   return Object.freeze({
-    port, host, redisUrl, redisClusterNodes, redisPassword, redisPrefix, editorTokens, allowedOrigins: origins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
+    port, host, redisUrl, redisClusterNodes, redisSentinels, redisMinReplicas, redisWaitTimeoutMs, redisPassword, redisPrefix, editorTokens, allowedOrigins: origins, historySize, drainMs, trustProxy, metricsPort, metricsHost,
     logLevel: logLevel as LogLevel, limits, pages, cache,
   });
 }
@@ -237,8 +261,8 @@ function isRedisUrl(raw: string): boolean {
 }
 
 /** Whether Redis connections authenticate (a password in REDIS_URL or REDIS_PASSWORD). */
-export function redisAuthenticates(config: Pick<Config, 'redisUrl' | 'redisPassword'> & Partial<Pick<Config, 'redisClusterNodes'>>): boolean {
-  if (config.redisClusterNodes !== undefined && config.redisClusterNodes !== null) return config.redisPassword !== null;
+export function redisAuthenticates(config: Pick<Config, 'redisUrl' | 'redisPassword'> & Partial<Pick<Config, 'redisClusterNodes' | 'redisSentinels'>>): boolean {
+  if ((config.redisClusterNodes ?? null) !== null || (config.redisSentinels ?? null) !== null) return config.redisPassword !== null;
   if (config.redisUrl === null) return false;
   return config.redisPassword !== null || new URL(config.redisUrl).password !== '';
 }
@@ -251,7 +275,7 @@ export function redactUrl(raw: string): string {
 }
 
 /** `host:port,host:port` (an IPv6 host in brackets: `[::1]:7000`); null when unset. */
-function parseNodes(raw: string | undefined, problems: string[]): readonly RedisNode[] | null {
+function parseNodes(key: string, raw: string | undefined, problems: string[]): readonly RedisNode[] | null {
   if (raw === undefined) return null;
   const nodes: RedisNode[] = [];
   for (const [i, item] of raw.split(',').map((s) => s.trim()).entries()) {
@@ -259,7 +283,7 @@ function parseNodes(raw: string | undefined, problems: string[]): readonly Redis
     const host = match?.[1] ?? match?.[2];
     const port = Number(match?.[3]);
     if (host === undefined || (match?.[1] !== undefined && isIP(host) !== 6) || !Number.isInteger(port) || port < 1 || port > 65535) {
-      problems.push(`REDIS_CLUSTER_NODES: item ${i + 1} ("${item}") must be host:port, e.g. redis-1.internal:6379`);
+      problems.push(`${key}: item ${i + 1} ("${item}") must be host:port, e.g. redis-1.internal:6379`);
     } else {
       nodes.push(Object.freeze({ host, port }));
     }

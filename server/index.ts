@@ -3,7 +3,7 @@
  * SIGTERM/SIGINT (a second signal exits at once).
  */
 import { startApp } from './app';
-import { ConfigError, loadConfig, redactUrl, redisAuthenticates } from './config';
+import { ConfigError, loadConfig, redactUrl, redisAuthenticates, type Config, type RedisNode } from './config';
 import { curlLine } from './http/demo-page';
 import { createLogger, errorFields } from './log';
 
@@ -24,14 +24,11 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Liveline is running at ${app.url}`,
-    config.redisClusterNodes !== null
-      ? `Mode: production (Redis Cluster store and pub/sub, seed nodes ${config.redisClusterNodes.map((n) => `${n.host}:${n.port}`).join(',')}, key prefix "${config.redisPrefix}").`
-      : config.redisUrl === null
-        ? 'Mode: embedded (in-memory store and broker, single node). Nothing is kept across restarts.'
-        : `Mode: production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, key prefix "${config.redisPrefix}").`,
+    `Mode: ${modeLine(config)}`,
   ];
+  if (app.durability !== null) lines.push(`Durability: ${app.durability}.`);
   lines.push(`Metrics (Prometheus; keep this port private): ${app.metricsUrl}`);
-  if ((config.redisUrl !== null || config.redisClusterNodes !== null) && !redisAuthenticates(config)) {
+  if (app.backendKind === 'redis' && !redisAuthenticates(config)) {
     const warning = 'Redis is used without a password: anyone who can reach it can change feeds and forge pub/sub messages. Set REDIS_PASSWORD (and requirepass on Redis).';
     lines.push(`WARNING: ${warning}`);
     log.warn('redis without a password', { hint: warning });
@@ -73,6 +70,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+function modeLine(config: Config): string {
+  const nodes = (list: readonly RedisNode[]): string => list.map((n) => `${n.host}:${n.port}`).join(',');
+  const prefix = `key prefix "${config.redisPrefix}"`;
+  if (config.redisClusterNodes !== null) return `production (Redis Cluster store and sharded pub/sub, seed nodes ${nodes(config.redisClusterNodes)}, ${prefix}).`;
+  if (config.redisSentinels !== null) {
+    return `production (Redis store and pub/sub on primary "${config.redisSentinels.name}" of Sentinels ${nodes(config.redisSentinels.nodes)}, ${prefix}).`;
+  }
+  if (config.redisUrl !== null) return `production (Redis store and pub/sub at ${redactUrl(config.redisUrl)}, ${prefix}).`;
+  return 'embedded (in-memory store and broker, single node). Nothing is kept across restarts.';
 }
 
 main().catch((err: unknown) => {

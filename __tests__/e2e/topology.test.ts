@@ -701,7 +701,7 @@ describe('scripts/topology.mjs --cluster 3x1: the same topology on a local Redis
     const roles = cli('cluster', 'nodes').split('\n').filter((l) => /^[0-9a-f]{40} /.test(l)).map((l) => ((l.split(' ')[2] ?? '').split(',').includes('master') ? 'master' : 'replica'));
     expect(roles.sort()).toEqual(['master', 'master', 'master', 'replica', 'replica', 'replica']);
     const log = (topology as Topology).log;
-    for (const [i] of nodes.entries()) expect(log).toContain(`[node${i + 1}] Mode: production (Redis Cluster store and pub/sub, seed nodes ${cluster.seeds.join(',')}`);
+    for (const [i] of nodes.entries()) expect(log).toContain(`[node${i + 1}] Mode: production (Redis Cluster store and sharded pub/sub, seed nodes ${cluster.seeds.join(',')}`);
     expect(log).not.toContain('without a password');
   });
 

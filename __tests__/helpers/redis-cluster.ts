@@ -10,6 +10,8 @@ export interface RedisClusterOptions {
   readonly replicasPerMaster?: number;
   /** requirepass (and masterauth) on every node. */
   readonly password?: string;
+  /** cluster-node-timeout: how long a master may be unreachable before its replica takes over, ms. Default 5000. */
+  readonly nodeTimeoutMs?: number;
 }
 
 /** How long creating the cluster and waiting for every node to agree may take, ms. */
@@ -33,7 +35,11 @@ export class TestRedisCluster {
     const replicas = options.replicasPerMaster ?? 0;
     if (masters < 3) throw new TypeError('a Redis Cluster needs at least 3 masters');
     const serverOptions = {
-      extraArgs: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000'],
+      extraArgs: [
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(options.nodeTimeoutMs ?? 5000),
+        // Replicas sync at once rather than after Redis's default 5 s wait for more replicas.
+        '--repl-diskless-sync-delay', '0',
+      ],
       ...(options.password !== undefined ? { password: options.password } : {}),
     };
     const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicas) }, () => TestRedis.start(serverOptions)));
@@ -75,10 +81,90 @@ export class TestRedisCluster {
     return new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 1, ...(password !== undefined ? { password } : {}) });
   }
 
+  /** The server on `port`. */
+  server(port: number): TestRedis {
+    const server = this.servers.find((s) => s.port === port);
+    if (server === undefined) throw new Error(`no node of this cluster listens on ${port}`);
+    return server;
+  }
+
+  /** The port of the master owning `slot`, asked of any live node. */
+  async masterOf(slot: number): Promise<number> {
+    const view = await this.view();
+    const owner = view.find((n) => n.master && n.slots.has(slot));
+    if (owner === undefined) throw new Error(`no master owns slot ${slot}`);
+    return owner.port;
+  }
+
+  /**
+   * Waits (bounded poll) until every live node agrees that `slot` is owned by a master other
+   * than `formerPort` and the cluster is ok again: a replica took over.
+   */
+  async waitForFailover(slot: number, formerPort: number, timeoutMs = 30_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const live = this.servers.filter((s) => s.running && s.port !== formerPort);
+      const views = await Promise.all(live.map(async (s) => {
+        const c = this.nodeClient(s.port);
+        try {
+          const [nodes, info] = await Promise.all([c.call('CLUSTER', 'NODES').then(String), c.call('CLUSTER', 'INFO').then(String)]);
+          const owner = parseNodes(nodes).find((n) => n.master && n.slots.has(slot));
+          return /^cluster_state:ok\r?$/m.test(info) ? owner?.port ?? null : null;
+        } finally {
+          c.disconnect();
+        }
+      }));
+      const first = views[0];
+      if (first !== undefined && first !== null && first !== formerPort && views.every((v) => v === first)) return first;
+      if (Date.now() > deadline) throw new Error(`slot ${slot} did not fail over from ${formerPort} within ${timeoutMs} ms (views: ${JSON.stringify(views)})`);
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    }
+  }
+
+  /**
+   * Moves `slot` and its keys to the master on `toPort` while the cluster serves, as
+   * `redis-cli --cluster reshard` does: IMPORTING/MIGRATING, MIGRATE the keys in batches,
+   * then SETSLOT NODE on both masters (the others learn it by gossip).
+   */
+  async migrateSlot(slot: number, toPort: number): Promise<void> {
+    const fromPort = await this.masterOf(slot);
+    if (fromPort === toPort) return;
+    const from = this.nodeClient(fromPort);
+    const to = this.nodeClient(toPort);
+    try {
+      const [fromId, toId] = await Promise.all([from.call('CLUSTER', 'MYID').then(String), to.call('CLUSTER', 'MYID').then(String)]);
+      await to.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId);
+      const auth = this.options.password !== undefined ? ['AUTH', this.options.password] : [];
+      for (;;) {
+        const keys = (await from.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+        if (keys.length === 0) break;
+        await from.call('MIGRATE', '127.0.0.1', toPort, '', 0, 5000, ...auth, 'KEYS', ...keys);
+      }
+      await to.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+      await from.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+    } finally {
+      from.disconnect();
+      to.disconnect();
+    }
+  }
+
   /** Kills every node (by its PID) and removes their directories. Idempotent. */
   destroy(): Promise<void> {
     this.destroyed ??= Promise.all(this.servers.map((s) => s.destroy())).then(() => undefined);
     return this.destroyed;
+  }
+
+  /** CLUSTER NODES as one live node sees it. */
+  private async view(): Promise<ClusterNode[]> {
+    const live = this.servers.find((s) => s.running);
+    if (live === undefined) throw new Error('no node of the cluster runs');
+    const c = this.nodeClient(live.port);
+    try {
+      return parseNodes(String(await c.call('CLUSTER', 'NODES')));
+    } finally {
+      c.disconnect();
+    }
   }
 
   private async create(replicas: number): Promise<void> {
@@ -94,7 +180,7 @@ export class TestRedisCluster {
     });
   }
 
-  /** Bounded poll: every node reports cluster_state:ok and knows all the others. */
+  /** Bounded poll: every node reports cluster_state:ok and knows all the others, and every replica is in sync. */
   private async waitUntilFormed(): Promise<void> {
     const clients = this.servers.map((s) => this.nodeClient(s.port));
     const deadline = Date.now() + FORM_TIMEOUT_MS;
@@ -103,7 +189,9 @@ export class TestRedisCluster {
       for (;;) {
         const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO').then(String)));
         const formed = infos.every((info) => /^cluster_state:ok\r?$/m.test(info) && new RegExp(`^cluster_known_nodes:${this.servers.length}\\r?$`, 'm').test(info));
-        if (formed) return;
+        const replication = await Promise.all(clients.map((c) => c.info('replication')));
+        const synced = replication.every((info) => /^role:master\r?$/m.test(info) || /^master_link_status:up\r?$/m.test(info));
+        if (formed && synced) return;
         last = infos.find((info) => !/^cluster_state:ok\r?$/m.test(info)) ?? infos[0] ?? '';
         if (Date.now() > deadline) throw new Error(`the cluster did not form within ${FORM_TIMEOUT_MS} ms:\n${last}`);
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -112,4 +200,25 @@ export class TestRedisCluster {
       for (const c of clients) c.disconnect();
     }
   }
+}
+
+interface ClusterNode {
+  readonly port: number;
+  readonly master: boolean;
+  readonly slots: ReadonlySet<number>;
+}
+
+/** CLUSTER NODES: `id host:port@bus flags master ping pong epoch link slot slot-range …`; failed nodes are left out. */
+function parseNodes(text: string): ClusterNode[] {
+  return text.split('\n').filter((line) => line.trim() !== '').flatMap((line) => {
+    const [, address = '', flags = '', , , , , , ...slots] = line.trim().split(' ');
+    if (flags.includes('fail') && !flags.includes('pfail')) return [];
+    const owned = new Set<number>();
+    for (const range of slots) {
+      if (range.startsWith('[')) continue; // a slot being migrated or imported
+      const [lo = '', hi = lo] = range.split('-');
+      for (let slot = Number(lo); slot <= Number(hi); slot++) owned.add(slot);
+    }
+    return [{ port: Number(address.split('@')[0]?.split(':').pop()), master: flags.includes('master'), slots: owned }];
+  });
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,14 @@ export interface RedisServerOptions {
   readonly password?: string;
   /** More redis-server arguments, e.g. `--cluster-enabled yes` (see redis-cluster.ts). */
   readonly extraArgs?: readonly string[];
+  /**
+   * A config file's text, written to `redis.conf` in the server's directory before its first
+   * start and given to redis-server as its config file (a restart keeps what the server
+   * rewrote there). A Sentinel needs one: it records what it learns in it.
+   */
+  readonly config?: string;
+  /** The log line that says the server accepts connections. Default `Ready to accept connections` (a Sentinel logs `Sentinel ID is`). */
+  readonly readyLine?: string;
 }
 
 /** A free loopback port (the kernel's pick). */
@@ -33,6 +41,7 @@ export async function freePort(): Promise<number> {
  */
 export class TestRedis {
   private child: ChildProcess | null = null;
+  private log = '';
   readonly dir = mkdtempSync(join(tmpdir(), 'liveline-redis-'));
 
   private constructor(readonly port: number, private readonly options: RedisServerOptions) {}
@@ -47,17 +56,38 @@ export class TestRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The running process's id, or null while stopped. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** What the server logged (stdout) since its first start, for a test's failure message. */
+  output(): string {
+    return this.log;
+  }
+
+  /** Whether the process runs (started and not exited). */
+  get running(): boolean {
+    return this.child !== null;
+  }
+
   /** Starts (again) on the same port and directory; resolves once it answers PING. */
   async start(): Promise<void> {
     if (this.child !== null) throw new Error('already running');
     const aof = this.options.aof === true;
+    const configFile = join(this.dir, 'redis.conf');
+    if (this.options.config !== undefined && !existsSync(configFile)) writeFileSync(configFile, this.options.config);
     const child = spawn('redis-server', [
+      ...(this.options.config !== undefined ? [configFile] : []),
       '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', aof ? 'yes' : 'no', '--appendfsync', 'always', '--daemonize', 'no', '--loglevel', 'notice',
       ...(this.options.password !== undefined ? ['--requirepass', this.options.password, '--masterauth', this.options.password] : []),
       ...(this.options.extraArgs ?? []),
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     this.child = child;
+    child.stdout?.on('data', (d: Buffer) => {
+      this.log += d.toString();
+    });
     child.once('exit', () => {
       if (this.child === child) this.child = null;
     });
@@ -110,7 +140,7 @@ export class TestRedis {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start on ${this.port}: ${log}`)), 10_000);
       child.stdout?.on('data', (d: Buffer) => {
         log += d.toString();
-        if (log.includes('Ready to accept connections')) {
+        if (log.includes(this.options.readyLine ?? 'Ready to accept connections')) {
           clearTimeout(timer);
           resolve();
         }

@@ -4,7 +4,7 @@ describe('loadConfig', () => {
   it('defaults to the embedded single node on 127.0.0.1:8080', () => {
     const config = loadConfig({});
     expect(config).toEqual({
-      port: 8080, host: '127.0.0.1', redisUrl: null, redisClusterNodes: null, redisPassword: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
+      port: 8080, host: '127.0.0.1', redisUrl: null, redisClusterNodes: null, redisSentinels: null, redisMinReplicas: null, redisWaitTimeoutMs: 1000, redisPassword: null, redisPrefix: 'll', editorTokens: [], allowedOrigins: null, historySize: 1000,
       drainMs: 10_000, trustProxy: false, metricsPort: 9464, metricsHost: '127.0.0.1', logLevel: 'info',
       limits: {
         maxConnections: 20_000, maxConnectionsPerIp: 200, connectionsPerIpPerSecond: 100, readerRequestsPerIpPerSecond: 50,
@@ -25,8 +25,26 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000,redis-2', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_CLUSTER_NODES: item 2/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:70000', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_CLUSTER_NODES: item 1/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000', REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens }))
-      .toThrow(/REDIS_URL and REDIS_CLUSTER_NODES/);
+      .toThrow(/REDIS_URL and REDIS_CLUSTER_NODES: set only one/);
     expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000' })).toThrow(/LIVELINE_EDITOR_TOKENS: required in production mode \(REDIS_CLUSTER_NODES is set\)/);
+  });
+
+  it('reads REDIS_SENTINELS with REDIS_SENTINEL_NAME, the replicas to wait for and how long, and refuses what does not fit', () => {
+    const tokens = `desk:${'a'.repeat(32)}`;
+    expect(loadConfig({
+      REDIS_SENTINELS: 's1:26379,10.0.0.3:26380', REDIS_SENTINEL_NAME: 'mymaster', LIVELINE_EDITOR_TOKENS: tokens,
+      LIVELINE_REDIS_MIN_REPLICAS: '2', LIVELINE_REDIS_WAIT_TIMEOUT_MS: '250',
+    })).toMatchObject({
+      redisUrl: null, redisClusterNodes: null, redisMinReplicas: 2, redisWaitTimeoutMs: 250,
+      redisSentinels: { name: 'mymaster', nodes: [{ host: 's1', port: 26379 }, { host: '10.0.0.3', port: 26380 }] },
+    });
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1:26379', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_SENTINELS and REDIS_SENTINEL_NAME: set both/);
+    expect(() => loadConfig({ REDIS_SENTINEL_NAME: 'mymaster', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_SENTINELS and REDIS_SENTINEL_NAME: set both/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1', REDIS_SENTINEL_NAME: 'm', LIVELINE_EDITOR_TOKENS: tokens })).toThrow(/REDIS_SENTINELS: item 1/);
+    expect(() => loadConfig({ REDIS_SENTINELS: 's1:26379', REDIS_SENTINEL_NAME: 'm', REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens }))
+      .toThrow(/REDIS_URL and REDIS_SENTINELS: set only one/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens, LIVELINE_REDIS_MIN_REPLICAS: 'one' })).toThrow(/LIVELINE_REDIS_MIN_REPLICAS/);
+    expect(() => loadConfig({ REDIS_URL: 'redis://r:6379', LIVELINE_EDITOR_TOKENS: tokens, LIVELINE_REDIS_WAIT_TIMEOUT_MS: '0' })).toThrow(/LIVELINE_REDIS_WAIT_TIMEOUT_MS/);
   });
 
   it('reads every documented variable', () => {

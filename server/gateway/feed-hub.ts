@@ -20,7 +20,7 @@ export interface HubMember {
 }
 
 /** Why the hub read the store (the `reason` label of liveline_store_reads_total). */
-export type StoreReadReason = 'catch_up' | 'backfill' | 'hub_start';
+export type StoreReadReason = 'catch_up' | 'backfill' | 'hub_start' | 'head_check';
 
 export interface FeedHubDeps {
   readonly store: FeedStore;
@@ -109,6 +109,8 @@ export class FeedHub {
   private retryTimer: NodeJS.Timeout | null = null;
   private deferTimer: NodeJS.Timeout | null = null;
   private lastReadAt = 0;
+  /** The next read is a head check (checkHead), not news of a change. */
+  private checkingHead = false;
   private lingerTimer: NodeJS.Timeout | null = null;
   private failures = 0;
   /** Resolves when the hub is active; rejects with `feed_not_found` or a store/broker error. */
@@ -192,6 +194,18 @@ export class FeedHub {
     return this.nextRead();
   }
 
+  /**
+   * Reads the store's head if the hub has members and hasn't read for `quietMs`. A change
+   * whose announcement never came (its node died between the write and the publish, or
+   * the broker dropped it) is found here even when the feed then goes quiet.
+   */
+  checkHead(quietMs: number): void {
+    if (this.state !== 'active' || this.members.size === 0 || this.reading || Date.now() - this.lastReadAt < quietMs) return;
+    this.storeAhead = true;
+    this.checkingHead = true;
+    this.pump();
+  }
+
   /** Resolves once the hub has closed (for whatever reason). */
   get whenClosed(): Promise<void> {
     return this.closedSignal.promise;
@@ -239,6 +253,7 @@ export class FeedHub {
     this._lastSeq = head.seq;
     this._epoch = head.epoch;
     this.announcedSeq = Math.max(this.announcedSeq, head.seq);
+    this.lastReadAt = Date.now();
     this.state = 'active';
     this.pump();
   }
@@ -281,7 +296,11 @@ export class FeedHub {
       const window = Math.max(0, this._lastSeq - this.deps.recentSize);
       from = this.shortHistory || window <= this._floor ? wanted : Math.min(wanted, window);
       reason = 'backfill';
-    } else if (headWanted) from = this._lastSeq;
+    } else if (headWanted) {
+      from = this._lastSeq;
+      if (this.checkingHead) reason = 'head_check';
+    }
+    this.checkingHead = false;
     if (from === null) {
       this.wants.clear();
       this.waiters?.resolve(); // nothing to read for them: what they need is here

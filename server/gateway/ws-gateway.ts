@@ -60,6 +60,11 @@ export interface GatewayOptions {
   readonly heartbeatMs?: number;
   /** Interval of SSE comment heartbeats, ms. Default 15 000. */
   readonly sseHeartbeatMs?: number;
+  /**
+   * A hub with readers that hasn't read the store for this long reads its head, ms. Default
+   * 5000: the most a change whose announcement was lost waits when its feed goes quiet.
+   */
+  readonly headCheckMs?: number;
   /** Send-buffer cap per reader, bytes, before it is closed with SLOW_READER. Default 1 MiB. */
   readonly maxBufferedBytes?: number;
   /** Largest frame a reader may send, bytes (larger: close 1009). Default 4096. */
@@ -88,6 +93,7 @@ export class WsGateway {
   private readonly hubs = new Map<string, FeedHub>();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly sseHeartbeat: NodeJS.Timeout;
+  private readonly headCheck: NodeJS.Timeout;
   private readonly admission: Admission;
   private readonly knownFeeds: KnownFeeds;
   private readonly stalls: StallWatch;
@@ -146,6 +152,11 @@ export class WsGateway {
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs ?? Math.max(100, Math.floor(options.stallTimeoutMs / 3)));
     this.heartbeat.unref();
     this.sseHeartbeat = setInterval(() => this.fanOut.wake(new Sweep(this.streams, (s) => s.ping())), options.sseHeartbeatMs ?? 15_000);
+    const headCheckMs = options.headCheckMs ?? 5000;
+    // Every fifth of the period, the hubs quiet for a whole period: their reads spread out.
+    this.headCheck = setInterval(() => {
+      for (const hub of this.hubs.values()) hub.checkHead(headCheckMs);
+    }, Math.max(10, Math.floor(headCheckMs / 5)));
     this.sseHeartbeat.unref();
   }
 
@@ -234,6 +245,7 @@ export class WsGateway {
     this.state = 'draining';
     clearInterval(this.heartbeat);
     clearInterval(this.sseHeartbeat);
+    clearInterval(this.headCheck);
     const readers: Array<{ close(): void; gone: Promise<void> }> = [
       ...[...this.sessions].map((s) => ({ close: () => s.close(CloseCode.SERVICE_RESTART, 'server restarting; reconnect'), gone: new Promise<void>((r) => s.onGone(r)) })),
       ...[...this.streams].map((s) => ({ close: () => s.close(), gone: new Promise<void>((r) => s.onGone(r)) })),

@@ -4,8 +4,11 @@ import type { RedisNode } from '../config';
 import { AppError } from '../errors';
 import type { Metrics } from '../metrics';
 import { RedisRateLimiter } from '../rate-limiter';
+import type { Broker } from '../broker/broker';
 import { RedisBroker } from './redis-broker';
-import type { RedisClient } from './redis-client';
+import { ShardedRedisBroker } from './sharded-broker';
+import { whenReady } from './deadline';
+import { keyspaceNodes, type RedisClient } from './redis-client';
 import { RedisStore } from './redis-store';
 
 export interface RedisBackendOptions {
@@ -16,8 +19,21 @@ export interface RedisBackendOptions {
    * Cluster clients, which find the other nodes and follow MOVED/ASK themselves.
    */
   readonly clusterNodes?: readonly RedisNode[];
-  /** Used when the URL carries no password; on a Cluster, for every node. */
+  /**
+   * Redis Sentinel (REDIS_SENTINELS, REDIS_SENTINEL_NAME): the connections ask the Sentinels
+   * for the primary of that name, and again after a failover.
+   */
+  readonly sentinels?: { readonly nodes: readonly RedisNode[]; readonly name: string };
+  /** Used when the URL carries no password; on a Cluster, for every node; with Sentinel, for the primary and replicas. */
   readonly password?: string | null;
+  /**
+   * Replicas that must confirm each change before it is announced and acknowledged
+   * (LIVELINE_REDIS_MIN_REPLICAS). null: 1 when every master (the primary) has a replica
+   * at start-up, else 0.
+   */
+  readonly minReplicas?: number | null;
+  /** How long a change waits for its replicas before it answers 503, ms (LIVELINE_REDIS_WAIT_TIMEOUT_MS). Default 1000. */
+  readonly waitTimeoutMs?: number;
   readonly prefix: string;
   readonly historySize: number;
   /** How long a Redis command may take before it fails (and the request answers 503), ms. Default 1500. */
@@ -53,9 +69,9 @@ function connectionOptions(commandTimeoutMs: number): RedisOptions {
 }
 
 /**
- * A Cluster client with the same fail-fast behaviour. Its broker runs on plain
- * SUBSCRIBE/PUBLISH (a PUBLISH reaches every node's subscribers): correct, not sharded.
- * ioredis keeps the subscriber on one node and resubscribes it elsewhere if that node goes.
+ * A Cluster client with the same fail-fast behaviour, whose slot map is refreshed every few
+ * seconds as well as on MOVED: the sharded broker follows it to resubscribe channels whose
+ * slot moved.
  */
 function clusterClient(nodes: readonly RedisNode[], redisOptions: RedisOptions): Cluster {
   const { retryStrategy, enableOfflineQueue, lazyConnect: _lazy, ...perNode } = redisOptions;
@@ -65,6 +81,7 @@ function clusterClient(nodes: readonly RedisNode[], redisOptions: RedisOptions):
     enableReadyCheck: true,
     clusterRetryStrategy: retryStrategy ?? null,
     slotsRefreshTimeout: 2000,
+    slotsRefreshInterval: 5000,
     redisOptions: perNode,
   };
   return new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), options);
@@ -76,13 +93,14 @@ const REPAIR_INTERVAL_MS = 5000;
 /** Connects to Redis (waiting for it, bounded) and returns the Redis store and broker. */
 export async function createRedisBackend(options: RedisBackendOptions): Promise<Backend> {
   const base = { ...connectionOptions(options.commandTimeoutMs ?? 1500), ...(options.password ? { password: options.password } : {}) };
-  const { url, clusterNodes } = options;
-  if ((url === undefined) === (clusterNodes === undefined)) throw new TypeError('createRedisBackend: give exactly one of url and clusterNodes');
-  if (clusterNodes !== undefined && clusterNodes.length === 0) throw new TypeError('createRedisBackend: clusterNodes is empty');
-  const open = (redisOptions: RedisOptions): RedisClient => (url !== undefined ? new Redis(url, redisOptions) : clusterClient(clusterNodes ?? [], redisOptions));
+  const open = opener(options);
   const commands = open({ ...base, connectionName: 'liveline' });
-  const subscriber = open({ ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined });
-  for (const [conn, name] of [[commands, 'commands'], [subscriber, 'subscriber']] as const) {
+  // Its own connection: WAIT holds the connection it runs on, and reads must not queue behind it.
+  const writer = open({ ...base, connectionName: 'liveline-writer' });
+  const subscriberOptions: RedisOptions = { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined };
+  const connections: Array<readonly [RedisClient, string]> = [[commands, 'commands'], [writer, 'writer']];
+  const connectionListeners: Array<(up: boolean) => void> = [];
+  const watch = (conn: RedisClient, name: string): void => {
     conn.on('error', (err: unknown) => {
       options.metrics?.redisErrors.inc({ connection: name });
       options.onError(err, `redis ${name} connection`);
@@ -95,26 +113,44 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
         options.onError(err, `redis ${name} connection (cluster node ${String(node)})`);
       });
     }
-  }
-  const connectionListeners: Array<(up: boolean) => void> = [];
-  for (const conn of [commands, subscriber]) {
     conn.on('close', () => connectionListeners.forEach((l) => l(false)));
     conn.on('ready', () => connectionListeners.forEach((l) => l(true)));
+  };
+
+  const brokerOptions = { prefix: options.prefix, onError: options.onError, onRejected: () => options.metrics?.brokerRejected.inc() };
+  let broker: Broker;
+  if (commands instanceof Cluster) {
+    // Sharded pub/sub: the broker opens its own subscriber connections, one per master it needs.
+    broker = new ShardedRedisBroker({
+      ...brokerOptions,
+      cluster: commands,
+      open: (host, port) => {
+        const conn = new Redis({ ...subscriberOptions, host, port });
+        watch(conn, 'subscriber');
+        return conn;
+      },
+    });
+  } else {
+    const subscriber = open(subscriberOptions);
+    connections.push([subscriber, 'subscriber']);
+    broker = new RedisBroker({ ...brokerOptions, publisher: commands, subscriber });
   }
+  for (const [conn, name] of connections) watch(conn, name);
+  let minReplicas: number;
   try {
-    await Promise.all([connect(commands, options.connectTimeoutMs ?? 10_000), connect(subscriber, options.connectTimeoutMs ?? 10_000)]);
+    await Promise.all(connections.map(([conn]) => connect(conn, options.connectTimeoutMs ?? 10_000)));
+    minReplicas = options.minReplicas ?? ((await everyMasterHasReplicas(commands)) ? 1 : 0);
   } catch (err) {
-    commands.disconnect();
-    subscriber.disconnect();
+    await broker.close();
+    for (const [conn] of connections) conn.disconnect();
     throw err;
   }
 
   const store = new RedisStore({
-    redis: commands, prefix: options.prefix, historySize: options.historySize, onError: options.onError,
+    redis: commands, writer, prefix: options.prefix, historySize: options.historySize, onError: options.onError,
+    durability: { minReplicas, timeoutMs: options.waitTimeoutMs ?? 1000 },
+    announce: (feedId, head) => broker.publish(feedId, head),
     ...(options.maxPinnedPerFeed !== undefined ? { maxPinnedPerFeed: options.maxPinnedPerFeed } : {}),
-  });
-  const broker = new RedisBroker({
-    publisher: commands, subscriber, prefix: options.prefix, onError: options.onError, onRejected: () => options.metrics?.brokerRejected.inc(),
   });
   let closing: Promise<void> | null = null;
   let lastRepair = 0;
@@ -124,39 +160,62 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
     broker,
     rateLimiter: new RedisRateLimiter(commands, options.prefix, options.editorWritesPerMinute ?? Number.MAX_SAFE_INTEGER),
     onConnectionChange: (listener) => connectionListeners.push(listener),
+    durability: minReplicas === 0
+      ? 'changes are acknowledged once Redis has them (no replicas waited for; LIVELINE_REDIS_MIN_REPLICAS=0)'
+      : `changes are acknowledged and shown to readers once ${minReplicas} replica(s) hold them (LIVELINE_REDIS_MIN_REPLICAS=${minReplicas})`,
     repair: () => {
       // A connection that is already reconnecting explains the failure: nothing to repair.
-      // Otherwise both claim to be up yet something failed: re-establish both, at most once
+      // Otherwise all claim to be up yet something failed: re-establish them, at most once
       // per interval so a flapping network doesn't turn into a reconnect loop.
-      if (commands.status !== 'ready' || subscriber.status !== 'ready') return;
+      if (connections.some(([conn]) => conn.status !== 'ready')) return;
       if (Date.now() - lastRepair < REPAIR_INTERVAL_MS) return;
       lastRepair = Date.now();
-      options.onError(new Error('a connection claims to be up but does not answer'), 'redis: reconnecting both connections');
+      options.onError(new Error('a connection claims to be up but does not answer'), 'redis: reconnecting every connection');
       commands.disconnect(true);
+      writer.disconnect(true);
       broker.repair();
     },
-    isReady: async () => commands.status === 'ready' && subscriber.status === 'ready' && (await commands.ping().catch(() => null)) === 'PONG',
+    isReady: async () => connections.every(([conn]) => conn.status === 'ready') && (await commands.ping().catch(() => null)) === 'PONG',
     close: () => (closing ??= (async () => {
       await broker.close().catch((err: unknown) => options.onError(err, 'closing the broker'));
-      await Promise.all([quit(commands), quit(subscriber)]);
+      await Promise.all(connections.map(([conn]) => quit(conn)));
     })()),
   };
+}
+
+/** Opens connections to the one target the options name: a URL, a Cluster's seeds, or Sentinels. */
+function opener(options: RedisBackendOptions): (redisOptions: RedisOptions) => RedisClient {
+  const { url, clusterNodes, sentinels } = options;
+  const given = [url, clusterNodes, sentinels].filter((t) => t !== undefined).length;
+  if (given !== 1) throw new TypeError('createRedisBackend: give exactly one of url, clusterNodes and sentinels');
+  if (url !== undefined) return (redisOptions) => new Redis(url, redisOptions);
+  if (clusterNodes !== undefined) {
+    if (clusterNodes.length === 0) throw new TypeError('createRedisBackend: clusterNodes is empty');
+    return (redisOptions) => clusterClient(clusterNodes, redisOptions);
+  }
+  const { nodes, name } = sentinels ?? { nodes: [], name: '' };
+  if (nodes.length === 0) throw new TypeError('createRedisBackend: no Sentinels');
+  return (redisOptions) => new Redis({
+    ...redisOptions,
+    sentinels: nodes.map((n) => ({ host: n.host, port: n.port })),
+    name,
+    role: 'master',
+    // Hears +switch-master from the Sentinels instead of waiting for the old primary's connection to fail.
+    failoverDetector: true,
+  });
+}
+
+/** Whether every master (the one server) has at least one replica connected right now. */
+async function everyMasterHasReplicas(client: RedisClient): Promise<boolean> {
+  const infos = await Promise.all(keyspaceNodes(client).map((node) => node.info('replication')));
+  return infos.every((info) => Number(/^connected_slaves:(\d+)/m.exec(info)?.[1] ?? 0) > 0);
 }
 
 /** connect() with a deadline; ioredis keeps retrying in the background until then. */
 async function connect(conn: RedisClient, timeoutMs: number): Promise<void> {
   conn.connect().catch(() => undefined); // failures are retried by retryStrategy and reported through 'error'
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      conn.off('ready', onReady);
-      reject(new AppError('unavailable', `Redis did not answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    if (conn.status === 'ready') onReady();
-    else conn.once('ready', onReady);
+  await whenReady(conn, timeoutMs).catch(() => {
+    throw new AppError('unavailable', `Redis did not answer within ${timeoutMs} ms`);
   });
 }
 

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Broker, BrokerHandlers, BrokerSubscription } from '../broker/broker';
 import { AppError } from '../errors';
 import type { FeedHead } from '../store/feed-store';
-import { parseAnnouncement } from './announcement';
-import { feedIdOfChannel, feedKeys } from './keys';
+import { withTimeout } from './deadline';
+import { FeedHandlers } from './feed-handlers';
+import { feedKeys } from './keys';
 import type { RedisClient } from './redis-client';
 import { PUBLISH_FEED } from './scripts';
 
@@ -26,7 +27,7 @@ export interface RedisBrokerOptions {
  * away is read from the store.
  */
 export class RedisBroker implements Broker {
-  private readonly handlers = new Map<string, Set<BrokerHandlers>>();
+  private readonly handlers: FeedHandlers;
   /** SUBSCRIBE in flight or done, per feed; joiners wait on it. */
   private readonly subscribed = new Map<string, Promise<void>>();
   private connectedBefore = false;
@@ -38,6 +39,7 @@ export class RedisBroker implements Broker {
 
   constructor(private readonly options: RedisBrokerOptions) {
     const { subscriber } = options;
+    this.handlers = new FeedHandlers(options.prefix, options.onError, options.onRejected);
     this.probeChannel = `${options.prefix}:probe:${randomUUID()}`;
     subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
     subscriber.on('ready', () => {
@@ -54,12 +56,7 @@ export class RedisBroker implements Broker {
 
   async subscribe(feedId: string, handlers: BrokerHandlers): Promise<BrokerSubscription> {
     if (this.closed) throw new AppError('unavailable', 'the broker is closed');
-    let set = this.handlers.get(feedId);
-    if (set === undefined) {
-      set = new Set();
-      this.handlers.set(feedId, set);
-    }
-    set.add(handlers);
+    this.handlers.add(feedId, handlers);
     let ready = this.subscribed.get(feedId);
     if (ready === undefined) {
       ready = this.options.subscriber.subscribe(this.channel(feedId)).then(() => undefined);
@@ -121,9 +118,7 @@ export class RedisBroker implements Broker {
   }
 
   private remove(feedId: string, handlers: BrokerHandlers): void {
-    const set = this.handlers.get(feedId);
-    if (set === undefined || !set.delete(handlers) || set.size > 0) return;
-    this.handlers.delete(feedId);
+    if (!this.handlers.remove(feedId, handlers)) return;
     this.subscribed.delete(feedId);
     if (this.options.subscriber.status !== 'ready') return; // a reconnect won't resubscribe it
     this.options.subscriber.unsubscribe(this.channel(feedId)).catch((err: unknown) => this.options.onError(err, `unsubscribe ${feedId}`));
@@ -132,50 +127,20 @@ export class RedisBroker implements Broker {
   /** After a reconnect: subscribe every channel again, then tell every handler to resync. */
   private async recover(): Promise<void> {
     this.probeSubscribed = null; // the next probe subscribes its channel again
-    const feeds = [...this.handlers.keys()];
+    const feeds = this.handlers.feeds();
     if (feeds.length === 0) return;
     const again = this.options.subscriber.subscribe(...feeds.map((f) => this.channel(f))).then(() => undefined);
     for (const f of feeds) this.subscribed.set(f, again);
     await again;
-    for (const f of feeds) for (const h of this.handlers.get(f) ?? []) this.call(() => h.resync());
+    for (const f of feeds) this.handlers.resync(f);
   }
 
   private deliver(channel: string, message: string): void {
-    if (channel === this.probeChannel) {
-      this.probes.get(message)?.();
-      return;
-    }
-    const feedId = feedIdOfChannel(this.options.prefix, channel);
-    const set = feedId === null ? undefined : this.handlers.get(feedId);
-    if (set === undefined) return;
-    const head = parseAnnouncement(message);
-    if (head === null) {
-      this.options.onRejected?.();
-      this.options.onError(new Error(`malformed announcement on ${channel}: ${message.slice(0, 120)}`), 'broker message');
-      return;
-    }
-    for (const h of [...set]) this.call(() => h.announce(head));
-  }
-
-  private call(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.options.onError(err, 'broker handler');
-    }
+    if (channel === this.probeChannel) this.probes.get(message)?.();
+    else this.handlers.deliver(channel, message);
   }
 
   private channel(feedId: string): string {
     return feedKeys(this.options.prefix, feedId).channel;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

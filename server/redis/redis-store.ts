@@ -17,11 +17,32 @@ import { RedisFeedsIndex } from './feeds-index';
 import { feedKeys, type FeedKeys } from './keys';
 import type { RedisClient } from './redis-client';
 import { list, num, parseStored, storedEntries, storedEntry, storedEvent, storedFeed, str, tuple } from './stored';
+import type { LuaScript } from './lua-script';
 import { COMMIT, CREATE_FEED, EVENTS_SINCE, PAGE, SCHEDULE, SNAPSHOT } from './scripts';
 
 export interface RedisStoreOptions {
   /** The command connection (never a subscriber): one server, or a Cluster. */
   readonly redis: RedisClient;
+  /**
+   * The connection changes are written on (default: `redis`). With replicas to wait for it
+   * should be a connection of its own: WAIT holds the connection it runs on, and reads
+   * (snapshots, resumes) must not queue behind it.
+   */
+  readonly writer?: RedisClient;
+  /**
+   * Replicas that must hold a change before it is announced and acknowledged (Redis WAIT),
+   * and how long to wait for them, ms. Default: none (0). When fewer confirm in time the
+   * write fails `unavailable` (503): it may or may not survive a failover, so it was never
+   * announced, and a retry with the same Idempotency-Key settles it.
+   */
+  readonly durability?: { readonly minReplicas: number; readonly timeoutMs: number };
+  /**
+   * Tells every node a feed's log grew (the broker's publish), called once the change is
+   * durable and before the write is answered; also after an idempotent replay, in case
+   * the node that made the change died before announcing it. Its failures are reported,
+   * never the editor's: the change stands and hubs find it by their periodic head check.
+   */
+  readonly announce: (feedId: string, head: FeedHead) => Promise<void>;
   /** Key prefix, e.g. `ll`. */
   readonly prefix: string;
   /** Events kept per feed for resume. */
@@ -113,8 +134,8 @@ export class RedisStore implements FeedStore {
       const now = this.now();
       const feed = newFeed(id, input, now);
       await this.index.creating(id, now);
-      const created = await CREATE_FEED.run(
-        this.redis,
+      const created = await this.durably(
+        CREATE_FEED,
         [k.feed, k.epoch, k.seq, k.events, k.entries, k.timeline, k.pinned, k.audit, k.scheduled, k.due],
         [JSON.stringify(feed), nanoid(10), JSON.stringify(auditRecord(ctx, 'feed.created', now, null, null, 1, null))],
       );
@@ -381,8 +402,8 @@ export class RedisStore implements FeedStore {
     const k = this.keys(feedId);
     const publishAtMs = Date.parse(s.publishAt);
     if (op !== 'cancel') await this.dueIndex.lower(feedId, publishAtMs);
-    const reply = list(await SCHEDULE.run(
-      this.redis,
+    const reply = list(await this.durably(
+      SCHEDULE,
       [k.feed, k.scheduled, k.due, idem === undefined ? k.feed : k.idempotency(idem.key), k.audit],
       [op, s.id, expected ?? '', JSON.stringify(s), publishAtMs, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, JSON.stringify(record)],
     ));
@@ -457,26 +478,31 @@ export class RedisStore implements FeedStore {
     const head = `{"feed":${JSON.stringify(feedId)},"seq":`;
     const tail = `,"type":${JSON.stringify(req.type)},"data":${req.data},"at":${JSON.stringify(req.at.toISOString())},"actor":${JSON.stringify(ctx.actor)}}`;
     const { seq: _seq, ...record } = auditRecord(ctx, req.audit.action, req.at, req.entryId ?? null, req.audit.before, req.audit.after, null);
-    const reply = await COMMIT.run(
-      this.redis,
+    const reply = await this.durably(
+      COMMIT,
       [
         k.feed, k.seq, k.epoch, k.events, k.entries, k.timeline, k.pinned, idem === undefined ? k.feed : k.idempotency(idem.key),
         req.entryId === undefined ? k.feed : k.revisions(req.entryId), k.scheduled, k.due, k.audit,
       ],
       [
-        k.channel, this.options.historySize, req.op, req.entryId ?? '', req.expected ?? '', req.json, req.pinned === true ? '1' : '0',
+        this.options.historySize, req.op, req.entryId ?? '', req.expected ?? '', req.json, req.pinned === true ? '1' : '0',
         head, tail, idem?.fingerprint ?? '', idem?.ttlSeconds ?? 0, this.maxPinned,
         req.version ? JSON.stringify(req.version) : '', req.previousVersion ? JSON.stringify(req.previousVersion) : '',
         `${JSON.stringify(record).slice(0, -1)},"seq":`, '}', req.publishAtMs ?? 0,
       ],
     );
-    const [status, value] = list(reply);
+    const [status, value, epoch] = list(reply);
     if (status === 'ok') this.index.changed(feedId, req.at);
     switch (status) {
       case 'ok':
+        await this.announce(feedId, { seq: num(value), epoch: str(epoch) });
         return { kind: 'ok', seq: num(value) };
-      case 'replayed':
+      case 'replayed': {
+        // The node that made the change may have died before announcing it.
+        const head = await this.head(feedId);
+        if (head !== null) await this.announce(feedId, head);
         return { kind: 'replayed', record: str(value) };
+      }
       case 'conflict':
         return { kind: 'conflict' };
       case 'not_due':
@@ -492,6 +518,33 @@ export class RedisStore implements FeedStore {
         throw tooManyPinned(this.maxPinned);
       default:
         throw new Error(`unexpected reply from the commit script: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  /**
+   * Runs a write script (CREATE_FEED → 1, COMMIT and SCHEDULE → {'ok'|'replayed', …} when
+   * they wrote) and, when replicas are required, WAIT behind it; fewer confirmations than
+   * required fail the write with `unavailable` (retryable with the same key).
+   */
+  private async durably(script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+    const { minReplicas, timeoutMs } = this.options.durability ?? { minReplicas: 0, timeoutMs: 0 };
+    const { reply, replicas } = await script.runDurably(this.options.writer ?? this.redis, keys, args, minReplicas, timeoutMs);
+    // A refusal wrote nothing: it stands whatever the replicas say.
+    const wrote = reply === 1 || (Array.isArray(reply) && (reply[0] === 'ok' || reply[0] === 'replayed'));
+    if (wrote && replicas < minReplicas) {
+      throw new AppError(
+        'unavailable',
+        `the change was not confirmed by ${minReplicas} Redis replica(s) within ${timeoutMs} ms; retry with the same Idempotency-Key`,
+      );
+    }
+    return reply;
+  }
+
+  private async announce(feedId: string, head: FeedHead): Promise<void> {
+    try {
+      await this.options.announce(feedId, head);
+    } catch (err) {
+      this.options.onError(err, `announcing feed "${feedId}" at seq ${head.seq}`);
     }
   }
 

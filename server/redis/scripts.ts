@@ -1,14 +1,19 @@
 /**
  * The Lua scripts behind the Redis store. Each change is one script, so the idempotency
- * check, the next seq, the log append, the state update and the publish happen as one
- * atomic step, in seq order. Preconditions are checked before the first write: a script
+ * check, the next seq, the log append, the state update and the audit record happen as one
+ * atomic step, in seq order. Nothing is published from a script: the store announces a
+ * change only once enough replicas have it (RedisStore.commit), so no reader ever sees a
+ * change a failover could take back. Preconditions are checked before the first write: a script
  * that refuses writes nothing.
  */
 import { LuaScript } from './lua-script';
 
 /**
  * Lua: with a `fingerprint` ('' = none), answers a repeated Idempotency-Key from its record
- * at `key` (fingerprint, newline, original result) before anything is written.
+ * at `key` (fingerprint, newline, original result) before anything else is written. The
+ * record is written again as it is: a replay then has a write of its own for WAIT to wait
+ * on, one the original change precedes, so a replay is only acknowledged once the replicas
+ * hold the change it reports, whichever connection made it.
  */
 const REPLAY_IDEMPOTENT = (key: string): string => `
 if fingerprint ~= '' then
@@ -16,6 +21,7 @@ if fingerprint ~= '' then
   if record then
     local nl = string.find(record, '\\n', 1, true)
     if string.sub(record, 1, nl - 1) ~= fingerprint then return {'idempotency_key_reused'} end
+    redis.call('SET', ${key}, record, 'KEEPTTL')
     return {'replayed', string.sub(record, nl + 1)}
   end
 end`;
@@ -37,7 +43,7 @@ return 1
 /**
  * KEYS: feed, seq, epoch, events, entries, timeline, pinned, idempotency, the entry's
  *       versions (the feed key when there is no entry), scheduled, due, audit.
- * ARGV: channel, history size, op (feed|create|update|delete|publish), entry id,
+ * ARGV: history size, op (feed|create|update|delete|publish), entry id,
  *       expected current JSON (compare-and-set for feed/update, for delete when not '', and
  *       for publish: the scheduled entry's JSON), new JSON, pinned (1|0),
  *       event head (up to `"seq":`), event tail (after the epoch), fingerprint ('' = none), ttl s,
@@ -57,62 +63,60 @@ return 1
  * is counted against it; editing a pinned entry or unpinning one is always allowed.
  */
 export const COMMIT = new LuaScript(`
-local op, id = ARGV[3], ARGV[4]
+local op, id = ARGV[2], ARGV[3]
 local current = redis.call('GET', KEYS[1])
 if not current then return {'feed_not_found'} end
-local fingerprint = ARGV[10]
+local fingerprint = ARGV[9]
 ${REPLAY_IDEMPOTENT('KEYS[8]')}
 local order = nil
 if op == 'publish' then
   local t = redis.call('TIME')
-  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) < tonumber(ARGV[17]) then return {'not_due'} end
+  if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) < tonumber(ARGV[16]) then return {'not_due'} end
   local scheduled = redis.call('HGET', KEYS[10], id)
   if not scheduled then return {'gone'} end
-  if scheduled ~= ARGV[5] then return {'conflict'} end
+  if scheduled ~= ARGV[4] then return {'conflict'} end
 elseif op == 'feed' then
-  if current ~= ARGV[5] then return {'conflict'} end
+  if current ~= ARGV[4] then return {'conflict'} end
 elseif op == 'update' or op == 'delete' then
   local entry = redis.call('HGET', KEYS[5], id)
   if not entry then return {'entry_not_found'} end
-  if (op == 'update' or ARGV[5] ~= '') and entry ~= ARGV[5] then return {'conflict'} end
+  if (op == 'update' or ARGV[4] ~= '') and entry ~= ARGV[4] then return {'conflict'} end
   order = redis.call('ZSCORE', KEYS[6], id) or redis.call('ZSCORE', KEYS[7], id)
 end
-if ARGV[7] == '1' and (op == 'create' or op == 'publish' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then
-  if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[12]) then return {'too_many_pinned'} end
+if ARGV[6] == '1' and (op == 'create' or op == 'publish' or (op == 'update' and not redis.call('ZSCORE', KEYS[7], id))) then
+  if redis.call('ZCARD', KEYS[7]) >= tonumber(ARGV[11]) then return {'too_many_pinned'} end
 end
 local seq = redis.call('INCR', KEYS[2])
 local epoch = redis.call('GET', KEYS[3])
-local event = ARGV[8] .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ARGV[9]
-redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[2], seq .. '-0', 'e', event)
+local event = ARGV[7] .. seq .. ',"epoch":' .. cjson.encode(epoch) .. ARGV[8]
+redis.call('XADD', KEYS[4], 'MAXLEN', ARGV[1], seq .. '-0', 'e', event)
 if op == 'feed' then
-  redis.call('SET', KEYS[1], ARGV[6])
+  redis.call('SET', KEYS[1], ARGV[5])
 elseif op == 'delete' then
   redis.call('HDEL', KEYS[5], id)
   redis.call('ZREM', KEYS[6], id)
   redis.call('ZREM', KEYS[7], id)
 else
-  redis.call('HSET', KEYS[5], id, ARGV[6])
+  redis.call('HSET', KEYS[5], id, ARGV[5])
   order = order or seq
   local into, outof = KEYS[6], KEYS[7]
-  if ARGV[7] == '1' then into, outof = KEYS[7], KEYS[6] end
+  if ARGV[6] == '1' then into, outof = KEYS[7], KEYS[6] end
   redis.call('ZREM', outof, id)
   redis.call('ZADD', into, order, id)
 end
 if op == 'delete' and KEYS[9] ~= KEYS[1] then
   redis.call('DEL', KEYS[9])
-elseif ARGV[13] ~= '' then
-  if ARGV[14] ~= '' and redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], ARGV[14]) end
-  redis.call('RPUSH', KEYS[9], ARGV[13])
+elseif ARGV[12] ~= '' then
+  if ARGV[13] ~= '' and redis.call('LLEN', KEYS[9]) == 0 then redis.call('RPUSH', KEYS[9], ARGV[13]) end
+  redis.call('RPUSH', KEYS[9], ARGV[12])
 end
 if op == 'publish' then
   redis.call('HDEL', KEYS[10], id)
   redis.call('ZREM', KEYS[11], id)
 end
-redis.call('RPUSH', KEYS[12], ARGV[15] .. seq .. ARGV[16])
--- An announcement, not the event: nodes read the event itself from the log (broker.ts).
-redis.call('PUBLISH', ARGV[1], '{"seq":' .. seq .. ',"epoch":' .. cjson.encode(epoch) .. '}')
+redis.call('RPUSH', KEYS[12], ARGV[14] .. seq .. ARGV[15])
 if fingerprint ~= '' then
-  redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[6] .. '}', 'EX', ARGV[11])
+  redis.call('SET', KEYS[8], fingerprint .. '\\n{"seq":' .. seq .. ',"entry":' .. ARGV[5] .. '}', 'EX', ARGV[10])
 end
 return {'ok', seq, epoch}
 `, 12);
