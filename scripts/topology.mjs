@@ -93,6 +93,13 @@ function freePort() {
 }
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * A cluster's Redis node that exits on its own is started again after this long, ms: past
+ * its cluster-node-timeout (5 s) and the election, so its replica has taken over and the
+ * node rejoins as that replica's replica (restarted at once, it would come back as master
+ * from its AOF before anyone noticed, and the failover path would never run).
+ */
+const RESTART_DELAY_MS = 10_000;
 
 /** One child process we started: its output prefixed on stderr, its exit observable. */
 class Proc {
@@ -115,7 +122,9 @@ class Proc {
     void this.exited.then((info) => {
       this.exitInfo = info;
       if (!this.stopping && !shuttingDown && started) {
-        log(`${this.name} (pid ${this.pid}) exited on its own: ${describeExit(info)}; the rest keeps running`);
+        log(`${this.name} (pid ${this.pid}) exited on its own: ${describeExit(info)}; the rest keeps running`
+          + (this.onUnexpectedExit ? `; restarting it in ${RESTART_DELAY_MS} ms (restart: unless-stopped)` : ''));
+        this.onUnexpectedExit?.();
       }
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {
@@ -325,9 +334,15 @@ async function main() {
     password: password.value,
     dir: tempDir,
     PATH,
-    startProc: (name, command, args, env) => {
+    startProc: function startRedisNode(name, command, args, env) {
       const proc = new Proc(name, command, args, env);
       proc.kind = 'redis';
+      // As docker-compose.cluster.yml's `restart: unless-stopped`: a node that dies comes back
+      // on its port and directory, rejoins from its nodes.conf (as a replica, if it was failed
+      // over), so its shard has a replica to confirm writes again.
+      proc.onUnexpectedExit = () => setTimeout(() => {
+        if (!shuttingDown) startRedisNode(name, command, args, env);
+      }, RESTART_DELAY_MS);
       procs.push(proc);
       return proc;
     },

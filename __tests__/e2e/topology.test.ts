@@ -10,6 +10,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Cluster } from 'ioredis';
+import { feedKeys } from '../../server/redis/keys';
+import { keySlot } from '../../server/redis/key-slot';
+import { FailoverScenario } from '../helpers/failover-scenario';
 import { rawHttp, redisReplies, respCommand, tcpExchange } from '../helpers/raw-tcp';
 import { range, SdkReader } from '../helpers/sdk-reader';
 
@@ -723,6 +727,45 @@ describe('scripts/topology.mjs --cluster 3x1: the same topology on a local Redis
       expect(r.resets).toEqual([]);
     }
   });
+
+  it('kill -9 of a master: its replica takes over, the node comes back as a replica, and nothing acknowledged is lost', async () => {
+    const { lb, nodes, cluster, token } = info();
+    const feeds = ['topology-failover-1', 'topology-failover-2'];
+    const client = new Cluster(cluster.seeds.map((seed) => ({ host: '127.0.0.1', port: Number(seed.split(':')[1]) })), { redisOptions: { password: cluster.password } });
+    let scenario: FailoverScenario | null = null;
+    try {
+      scenario = await FailoverScenario.start({ balancerUrl: lb, nodeUrls: nodes.map((n) => n.url), token, feeds, editors: 2, entryDeadlineMs: 40_000 });
+      await scenario.waitForAcknowledged(30, 10_000);
+      const slot = keySlot(feedKeys('ll', feeds[0] as string).channel);
+      await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      const victim = client.slots[slot]?.[0] ?? '';
+      const victimPid = cluster.nodes.find((n) => n.url === `redis://${victim}`)?.pid;
+      expect(victimPid).toBeGreaterThan(0);
+      const killedAt = Date.now();
+      process.kill(victimPid as number, 'SIGKILL');
+      // Bounded poll: the cluster's own view, until another master owns the slot.
+      for (const deadline = Date.now() + 25_000; client.slots[slot]?.[0] === victim;) {
+        if (Date.now() > deadline) throw new Error(`slot ${slot} still on ${victim} 25 s after the kill`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await new Promise<void>((resolve) => client.refreshSlotsCache(() => resolve()));
+      }
+      const promotedAt = Date.now();
+      await scenario.waitForAcknowledgedAfter(promotedAt, 1, 40_000);
+      const recoveredAt = Date.now();
+      await scenario.waitForAcknowledgedAfter(recoveredAt, 40, 15_000);
+      await scenario.stopPosting();
+      process.stdout.write(`topology --cluster 3x1 failover: master ${victim} killed, another took over after ${promotedAt - killedAt} ms, `
+        + `writes back ${recoveredAt - killedAt} ms after the kill; ${scenario.summary()}\n`);
+      await scenario.verify(15_000);
+      expect(scenario.outages().failedAttempts).toBeGreaterThan(0);
+      // …as 503s from the nodes for the shard's writes only: the nodes stayed ready (the balancer never ran out of them).
+      expect([...new Set((scenario as FailoverScenario).stats.flatMap((st) => [...st.failures.keys()]))]).toEqual(['503 unavailable']);
+      expect((topology as Topology).log).toContain('restarting it in 10000 ms (restart: unless-stopped)');
+    } finally {
+      await scenario?.close();
+      client.disconnect();
+    }
+  }, 90_000);
 
   it('refuses a cluster shape redis-cli cannot form, before starting anything', () => {
     for (const shape of ['2x1', '3', 'x1', '3x']) {

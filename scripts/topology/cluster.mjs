@@ -3,7 +3,8 @@
 // throwaway redis-server processes on free loopback ports (cluster-enabled, AOF with fsync
 // always, requirepass and masterauth from a config file only this user can read), joined
 // with `redis-cli --cluster create … --cluster-replicas R --cluster-yes`, then a bounded
-// poll until every node reports cluster_state:ok and knows every other node.
+// poll until every node reports cluster_state:ok and knows every other node, and every
+// replica holds its master's data. A node that dies is started again by topology.mjs.
 // scripts/topology.mjs starts the processes (its Proc, its until) and stops them.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,7 @@ export async function startRedisCluster({ masters, replicas, password, dir, PATH
   });
   const known = new RegExp(`^cluster_known_nodes:${servers.length}\\r?$`, 'm');
   await Promise.all(servers.map(({ port, proc }) => until(
-    `${proc.name} reports cluster_state:ok and sees ${masters} masters with ${replicas} replica(s) each`,
+    `${proc.name} reports cluster_state:ok, sees ${masters} masters with ${replicas} replica(s) each, and is in sync if a replica`,
     async () => {
       const info = await redisCli(['-p', String(port), 'cluster', 'info'], { password, PATH });
       if (!/^cluster_state:ok\r?$/m.test(info) || !known.test(info)) return false;
@@ -81,7 +82,10 @@ export async function startRedisCluster({ masters, replicas, password, dir, PATH
       const roles = (await redisCli(['-p', String(port), 'cluster', 'nodes'], { password, PATH }))
         .split('\n').filter((l) => l.trim() !== '').map((l) => l.split(' ')[2] ?? '');
       const count = (role) => roles.filter((flags) => flags.split(',').includes(role)).length;
-      return count('master') === masters && count('slave') === masters * replicas;
+      if (count('master') !== masters || count('slave') !== masters * replicas) return false;
+      // A replica still loading its first copy can't confirm writes yet (LIVELINE_REDIS_MIN_REPLICAS).
+      const replication = await redisCli(['-p', String(port), 'info', 'replication'], { password, PATH });
+      return /^role:master\r?$/m.test(replication) || /^master_link_status:up\r?$/m.test(replication);
     },
     CLUSTER_FORM_TIMEOUT_MS,
     proc,

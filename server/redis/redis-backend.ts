@@ -100,7 +100,7 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
   const subscriberOptions: RedisOptions = { ...base, connectionName: 'liveline-subscriber', commandTimeout: undefined };
   const connections: Array<readonly [RedisClient, string]> = [[commands, 'commands'], [writer, 'writer']];
   const connectionListeners: Array<(up: boolean) => void> = [];
-  const watch = (conn: RedisClient, name: string): void => {
+  const watch = (conn: RedisClient, name: string, nodeWide = true): void => {
     conn.on('error', (err: unknown) => {
       options.metrics?.redisErrors.inc({ connection: name });
       options.onError(err, `redis ${name} connection`);
@@ -113,6 +113,7 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
         options.onError(err, `redis ${name} connection (cluster node ${String(node)})`);
       });
     }
+    if (!nodeWide) return;
     conn.on('close', () => connectionListeners.forEach((l) => l(false)));
     conn.on('ready', () => connectionListeners.forEach((l) => l(true)));
   };
@@ -126,7 +127,8 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
       cluster: commands,
       open: (host, port) => {
         const conn = new Redis({ ...subscriberOptions, host, port });
-        watch(conn, 'subscriber');
+        // One master's connection: losing it is that shard's outage, not this node's (see probe).
+        watch(conn, 'subscriber', false);
         return conn;
       },
     });
@@ -175,7 +177,7 @@ export async function createRedisBackend(options: RedisBackendOptions): Promise<
       writer.disconnect(true);
       broker.repair();
     },
-    isReady: async () => connections.every(([conn]) => conn.status === 'ready') && (await commands.ping().catch(() => null)) === 'PONG',
+    isReady: async () => connections.every(([conn]) => conn.status === 'ready') && (await answers(commands)),
     close: () => (closing ??= (async () => {
       await broker.close().catch((err: unknown) => options.onError(err, 'closing the broker'));
       await Promise.all(connections.map(([conn]) => quit(conn)));
@@ -203,6 +205,12 @@ function opener(options: RedisBackendOptions): (redisOptions: RedisOptions) => R
     // Hears +switch-master from the Sentinels instead of waiting for the old primary's connection to fail.
     failoverDetector: true,
   });
+}
+
+/** Whether Redis answers PING: the one server, or any master of a Cluster (one master down is its shard's outage, not the node's). */
+async function answers(client: RedisClient): Promise<boolean> {
+  const replies = await Promise.all(keyspaceNodes(client).map((node) => node.ping().catch(() => null)));
+  return replies.includes('PONG');
 }
 
 /** Whether every master (the one server) has at least one replica connected right now. */

@@ -98,11 +98,17 @@ export class ShardedRedisBroker implements Broker {
     };
   }
 
+  /**
+   * True when a probe published on each master's slots comes back through this node's
+   * subscriber connection to it — or that master doesn't answer at all (see below).
+   */
   async probe(timeoutMs: number): Promise<boolean> {
     if (this.closed) return false;
     const masters = [...new Set(this.options.cluster.slots.map((nodes) => nodes[0]))].filter((n): n is string => n !== undefined);
     if (masters.length === 0) return false;
-    const results = await Promise.all(masters.map((node) => this.probeMaster(node, timeoutMs)));
+    // A master that doesn't answer at all is down (its replica is about to take over): that
+    // shard's feeds wait, but this node still delivers everyone else's and stays ready.
+    const results = await Promise.all(masters.map(async (node) => (await this.probeMaster(node, timeoutMs)) || !(await this.answers(node, timeoutMs))));
     return results.every(Boolean);
   }
 
@@ -281,6 +287,13 @@ export class ShardedRedisBroker implements Broker {
       clearTimeout(timer);
       this.probes.delete(id);
     }
+  }
+
+  /** Whether the master answers PING on the Cluster client's own connection to it. */
+  private async answers(node: string, timeoutMs: number): Promise<boolean> {
+    const master = this.options.cluster.nodes('master').find((r) => `${r.options.host ?? ''}:${r.options.port ?? 0}` === node);
+    if (master === undefined) return false;
+    return withTimeout(master.ping(), timeoutMs).then((reply) => reply === 'PONG', () => false);
   }
 
   /** A channel of this node's own whose slot `node` owns, or null when it owns none. */
