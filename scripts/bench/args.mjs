@@ -5,6 +5,9 @@ import process from 'node:process';
 import { ROOT } from '../bench-lib.mjs';
 import { TARGETS } from './targets.mjs';
 
+/** Posts/s of `--nodes` without --rate: x 1000 readers, about what one node delivers with p99 < 250 ms here. */
+export const NODES_DEFAULT_RATE = 150;
+
 export const USAGE = `usage: npm run bench -- [mode] [options]
 modes (default, with no mode and no options: the full comparison written to docs/benchmarks.md):
   (none)         one fixed-rate run per target
@@ -14,10 +17,13 @@ modes (default, with no mode and no options: the full comparison written to docs
   --idle N       N idle subscribed connections to one node; server RSS per connection
   --restart N    a node restart under N readers: two nodes on Redis, N readers on node A, SIGTERM to A;
                  every reader resumes on node B; reports when all were resubscribed and caught up
+  --nodes LIST   do nodes add up: LIST Liveline node counts (e.g. 1,2,4), each in turn on one throwaway Redis Cluster
+                 (3 masters, no replicas); readers spread evenly over the nodes, posts round-robin over them
+                 (default --rate here: 150 posts/s, x 1000 readers = 150,000 deliveries/s); see docs/capacity.md
   --full         the full comparison (what no arguments does); writes docs/benchmarks.md
   --write-doc F  only write docs/benchmarks.md from the JSON lines in file F
 options:
-  --target T     embedded|redis|two-nodes|nchan, comma-separated, or all (default all)
+  --target T     embedded|redis|two-nodes|nchan, comma-separated, or all (default all; not with --nodes)
   --root DIR     Liveline checkout whose dist/server/index.js runs (default this repo)
   --readers N    readers on one feed/channel (default 1000)
   --rate R       posts per second (default 400); deliveries/s offered = R x readers
@@ -55,6 +61,7 @@ export function parseArgs(argv) {
   const o = {
     mode: 'fixed', pin: false, full: argv.length === 0, idle: null, writeDoc: null, targets: [...TARGETS], root: ROOT,
     readers: 1000, rate: 400, seconds: 10, payload: 500, workers: 2, restart: null, drainMs: 0, entriesDuring: 20, concurrency: 32, drainCap: 15, cpuProf: null, out: null,
+    nodeCounts: null, rateSet: false,
     rates: [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 400_000],
   };
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +80,7 @@ export function parseArgs(argv) {
       case '--restart': o.mode = 'restart'; o.restart = positive(value(), key, true); break;
       case '--drain-ms': o.drainMs = wholeNumber(value(), key, 0, 600_000); break;
       case '--entries-during': o.entriesDuring = wholeNumber(value(), key, 1, 10_000); break;
+      case '--nodes': o.mode = 'nodes'; o.nodeCounts = value().split(',').map((x) => wholeNumber(x, key, 1, 16)); break;
       case '--full': o.full = true; break;
       case '--write-doc': o.writeDoc = path.resolve(value()); break;
       case '--target': {
@@ -83,7 +91,7 @@ export function parseArgs(argv) {
       }
       case '--root': o.root = path.resolve(value()); break;
       case '--readers': o.readers = positive(value(), key, true); break;
-      case '--rate': o.rate = positive(value(), key, false); break;
+      case '--rate': o.rate = positive(value(), key, false); o.rateSet = true; break;
       case '--seconds': o.seconds = positive(value(), key, false); break;
       case '--payload': o.payload = positive(value(), key, true); break;
       case '--workers': o.workers = positive(value(), key, true); break;
@@ -99,6 +107,7 @@ export function parseArgs(argv) {
   if (o.payload < 200) usageError('--payload must be at least 200 bytes (the frame envelope alone is ~150)');
   if (o.idle !== null && o.idle > 60_000) usageError('--idle is limited to 60,000 connections');
   if (o.restart !== null && o.restart > 60_000) usageError('--restart is limited to 60,000 readers');
+  if (o.mode === 'nodes' && !o.rateSet) o.rate = NODES_DEFAULT_RATE;
   o.cpus = os.cpus().length;
   if (o.pin && o.cpus < 2) usageError('--pin needs at least 2 CPUs');
   return o;

@@ -45,16 +45,20 @@ export function human(r) {
   if (r.mode === 'restart') return restartHuman(r);
   const L = r.latencyMs ?? {};
   const lines = [
-    `== ${r.target} ${r.mode}${r.pinned ? ' pinned' : ''}${r.step ? ` step ${n(r.step)}/s` : ''}: ${n(r.readersOpened)}/${n(r.readers)} readers, `
+    `== ${r.target} ${r.mode}${r.nodes ? ` ${r.nodes}` : ''}${r.pinned ? ' pinned' : ''}${r.step ? ` step ${n(r.step)}/s` : ''}: ${n(r.readersOpened)}/${n(r.readers)} readers, `
       + `${n(r.rate)} posts/s offered (${n(r.offeredDeliveriesPerSec)} deliveries/s), frame ${n(r.frameBytes, ' B')}`,
     `   achieved ${n(r.achievedDeliveriesPerSec, ' deliveries/s')} over ${n(r.windowSec, ' s')} (drain ${n(r.drainSec, ' s')}); `
-      + `posts ${n(r.posts?.ok)}/${n(r.posts?.offered)} ok at ${n(r.posts?.achievedRate, '/s')}, HTTP p99 ${n(r.posts?.httpMs?.p99, ' ms')}`,
+      + `posts ${n(r.posts?.ok)}/${n(r.posts?.offered)} ok at ${n(r.posts?.achievedRate, '/s')}${r.posts?.retries ? ` (${n(r.posts.retries)} retried)` : ''}, HTTP p99 ${n(r.posts?.httpMs?.p99, ' ms')}`,
     `   latency p50 ${n(L.p50, ' ms')} p90 ${n(L.p90, ' ms')} p99 ${n(L.p99, ' ms')} max ${n(L.max, ' ms')}; `
       + `lost ${n(r.lost)} dup ${n(r.duplicated)} out-of-order ${n(r.outOfOrder)}`,
     `   server CPU ${n(r.serverCpuSec, ' s')} = ${n(r.serverCpuUsPerDelivery, ' µs')}/delivery (${n(r.serverCpuUtil)} cores); `
       + `redis ${n(r.redisCpuSec, ' s')}; generator ${n(r.generatorCpuSec, ' s')} (${n(r.generatorCpuUtil)} cores); `
       + `server RSS ${n(r.serverRssKB?.withReaders, ' KB')} -> ${n(r.serverRssKB?.end, ' KB')}`,
   ];
+  if (r.perNode) {
+    lines.push(`   per node (${n(r.deliveriesPerServerCoreSec, ' deliveries/s per server core')}; ${n(r.unattributedCores)} cores unattributed): ${r.perNode.map((p) => `#${p.node} ${n(p.readers)} readers `
+      + `${n(p.deliveriesPerSec, '/s')} CPU ${n(p.cpuCores)} cores (${n(p.cpuUsPerDelivery, ' µs')}/delivery)`).join('; ')}`);
+  }
   if (r.serverLoopDelayMs) lines.push(`   event-loop delay per node: ${r.serverLoopDelayMs.map((d) => `max ${n(d.max, ' ms')} p99 ${n(d.p99, ' ms')}`).join('; ')}`);
   if (!r.valid) lines.push(`   NOT VALID: ${r.errors.join('; ') || 'see counts above'}`);
   return lines.join('\n');

@@ -26,7 +26,8 @@ export function entryPath(root) {
 
 /**
  * Starts one Liveline node.
- * @param {{root: string, redisUrl: string|null, prefix: string, cpus: string|null, cpuProf: string|null, name: string, drainMs?: number}} o
+ * @param {{root: string, redisUrl: string|null, prefix: string, cpus: string|null, cpuProf: string|null, name: string, drainMs?: number,
+ *          cluster?: {seeds: string[], password: string}}} o  cluster: on a Redis Cluster (REDIS_CLUSTER_NODES) instead of redisUrl
  */
 export async function startNode(o) {
   const entry = entryPath(o.root);
@@ -49,7 +50,12 @@ export async function startNode(o) {
   delete env.REDIS_URL;
   delete env.REDIS_CLUSTER_NODES;
   delete env.REDIS_SENTINELS;
-  if (o.redisUrl !== null) {
+  delete env.REDIS_PASSWORD;
+  if (o.cluster) {
+    env.REDIS_CLUSTER_NODES = o.cluster.seeds.join(',');
+    env.REDIS_PASSWORD = o.cluster.password;
+    env.LIVELINE_REDIS_PREFIX = o.prefix;
+  } else if (o.redisUrl !== null) {
     env.REDIS_URL = o.redisUrl;
     env.LIVELINE_REDIS_PREFIX = o.prefix;
   }

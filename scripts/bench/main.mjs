@@ -9,7 +9,8 @@
 //      first rate with p99 >= 250 ms or any loss: 2-6 steps, ~3-4 min)
 //   3. idle, 15,000 connections, embedded and nchan       (~25 s)
 //   4. restart, 10,000 readers moved from node A to node B, drain 0  (~20 s)
-// On the 2-vCPU dev machine that is about 5 minutes in all; at worst (every sweep running through
+//   5. nodes: 1, 2 and 4 nodes on one Redis Cluster, 1,000 readers, 150 posts/s  (~70 s)
+// On the 2-vCPU dev machine that is about 6 minutes in all; at worst (every sweep running through
 // all 9 rates) about 10 minutes. Every run is bounded: posting time + a capped drain.
 //
 // Every process it starts (Liveline nodes, redis-server, nginx, generator workers) is its own
@@ -23,11 +24,12 @@ import process from 'node:process';
 import { ROOT, machineCpu, softFdLimit } from '../bench-lib.mjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, statSync } from 'node:fs';
-import { cpuSets, parseArgs } from './args.mjs';
+import { NODES_DEFAULT_RATE, cpuSets, parseArgs } from './args.mjs';
 import { human } from './human.mjs';
 import { nchanVersions } from './nchan.mjs';
 import { writeDoc } from './report.mjs';
 import { restartRun } from './restart-run.mjs';
+import { nodesRun } from './nodes-run.mjs';
 import { fanoutRun, idleRun } from './run.mjs';
 import { startTarget } from './targets.mjs';
 
@@ -155,10 +157,15 @@ async function main() {
     for (const t of ['embedded', 'redis', 'nchan']) await sweep(t, false);
     for (const t of ['embedded', 'nchan']) await idle(t, 15_000);
     await restart(10_000, 0, false);
+    failures += await nodesRun({ ...o, readers: 1000, rate: NODES_DEFAULT_RATE, payload: 500, pin: false, nodeCounts: [1, 2, 4] }, emit, log);
     const jsonl = path.join(os.tmpdir(), `liveline-bench-${Date.now()}.jsonl`);
     appendFileSync(jsonl, `${lines.join('\n')}\n`);
     log(`raw JSON lines: ${jsonl}`);
     log(`wrote ${writeDoc(jsonl, path.join(ROOT, 'docs', 'benchmarks.md'))}`);
+    return;
+  }
+  if (o.mode === 'nodes') {
+    failures += await nodesRun(o, emit, log);
     return;
   }
   if (o.mode === 'restart') {

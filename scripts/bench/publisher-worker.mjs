@@ -5,6 +5,7 @@
 //
 // Liveline: POST /v1/feeds/:feedId/entries {headline: "t:<send ms>", body: "<p>filler</p>"}.
 // Nchan:    POST /pub/:channel {"seq":N,"t":<send ms>,"pad":"…"} (seq assigned in send order).
+// With `urls` (several Liveline nodes), post N goes to urls[(N - 1) % urls.length], as a balancer would.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -15,15 +16,15 @@ const T0 = performance.timeOrigin;
 const nowMs = () => T0 + performance.now();
 
 /**
- * @param {{protocol: 'liveline'|'nchan', url: string, token?: string, bodyHtml?: string, pad?: string,
+ * @param {{protocol: 'liveline'|'nchan', url: string, urls?: string[], token?: string, bodyHtml?: string, pad?: string,
  *          rate: number, seconds: number, concurrency: number, timeoutMs: number}} c
  */
 async function publish(c) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: c.concurrency });
-  const url = new URL(c.url);
+  const urls = (c.urls ?? [c.url]).map((u) => new URL(u));
   const headers = { 'content-type': 'application/json' };
   if (c.token) headers.authorization = `Bearer ${c.token}`;
-  const st = { sent: 0, ok: 0, errors: 0, errorSample: null, firstAt: null, lastAt: null, lastAckAt: null };
+  const st = { sent: 0, ok: 0, errors: 0, retries: 0, errorSample: null, firstAt: null, lastAt: null, lastAckAt: null };
   const http2xx = newHistogram();
   const body = (seq, t) => (c.protocol === 'nchan'
     ? `{"seq":${seq},"t":${t.toFixed(3)},"pad":"${c.pad}"}`
@@ -37,39 +38,51 @@ async function publish(c) {
     st.lastAt = t;
     const payload = body(seq, t);
     const started = performance.now();
-    const req = http.request({
-      host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent,
-      headers: { ...headers, 'content-length': Buffer.byteLength(payload) }, timeout: c.timeoutMs,
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => {
-        if (text.length < 300) text += d;
-      });
-      res.on('end', () => {
-        if (res.statusCode >= 200 && res.statusCode < 300) {
-          st.ok += 1;
-          record(http2xx, performance.now() - started);
-          st.lastAckAt = nowMs();
-        } else {
+    const url = urls[(seq - 1) % urls.length];
+    const send = (retried) => {
+      const req = http.request({
+        host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent: retried ? false : agent,
+        headers: { ...headers, 'content-length': Buffer.byteLength(payload) }, timeout: c.timeoutMs,
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => {
+          if (text.length < 300) text += d;
+        });
+        res.on('end', () => {
+          if (res.statusCode >= 200 && res.statusCode < 300) {
+            st.ok += 1;
+            record(http2xx, performance.now() - started);
+            st.lastAckAt = nowMs();
+          } else {
+            st.errors += 1;
+            st.errorSample ??= `post ${seq}: HTTP ${res.statusCode} ${text.slice(0, 200)}`;
+          }
+          resolve();
+        });
+        res.on('error', (err) => {
           st.errors += 1;
-          st.errorSample ??= `post ${seq}: HTTP ${res.statusCode} ${text.slice(0, 200)}`;
-        }
-        resolve();
+          st.errorSample ??= `post ${seq}: ${err.message}`;
+          resolve();
+        });
       });
-      res.on('error', (err) => {
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${c.timeoutMs} ms`)));
+      req.on('error', (err) => {
+        // Node's keep-alive race: the server closed an idle socket just as this request went out on
+        // it, so nothing reached the server; retry once on a new connection (a duplicate would still fail
+        // the run: readers would get one seq more than the posts acknowledged).
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') {
+          st.retries += 1;
+          send(true);
+          return;
+        }
         st.errors += 1;
         st.errorSample ??= `post ${seq}: ${err.message}`;
         resolve();
       });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${c.timeoutMs} ms`)));
-    req.on('error', (err) => {
-      st.errors += 1;
-      st.errorSample ??= `post ${seq}: ${err.message}`;
-      resolve();
-    });
-    req.end(payload);
+      req.end(payload);
+    };
+    send(false);
   });
 
   const total = Math.max(1, Math.round(c.rate * c.seconds));

@@ -65,6 +65,30 @@ function idleTable(rows) {
   return out.join('\n');
 }
 
+/** `--nodes`: one row per node count, then each node's share. */
+export function nodesSection(rows) {
+  if (rows.length === 0) return [];
+  const loop = (d) => (d ? `${n(d.max, 1)} / ${n(d.p99, 1)}` : 'n/a');
+  const out = [
+    '## Nodes add up? 1, 2, 4 nodes on a Redis Cluster', '',
+    `${n(rows[0].readers)} readers on one feed, ${n(rows[0].rate)} posts/s = ${n(rows[0].offeredDeliveriesPerSec)} deliveries/s offered, ${n(rows[0].seconds)} s of posting; `
+      + 'N Liveline nodes (`REDIS_CLUSTER_NODES`) on one throwaway Redis Cluster of 3 masters (no replicas, no AOF); reader i on node i mod N, '
+      + 'post k through node k mod N. Nodes, cluster and generator share the machine\'s CPUs. Per-node deliveries/s = total × the node\'s share of readers '
+      + '(exact: a valid run loses nothing). Each measured run follows a 2 s warm-up run (dropped). Unattributed cores = machine busy − '
+      + 'server − generator − Redis: mostly kernel softirq (loopback TCP). Capacity and what limits scaling here: docs/capacity.md.', '',
+    '| nodes | achieved deliveries/s | per node | p50 ms | p99 ms | max ms | lost / dup / out-of-order | server CPU cores (per node) | server µs/delivery | deliveries/s per server core | event-loop max / p99 ms per node | Redis CPU s | generator cores | unattributed cores | machine busy % | valid |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of rows) {
+    const L = r.latencyMs ?? {};
+    const per = r.perNode ?? [];
+    out.push(`| ${r.nodes} | ${n(r.achievedDeliveriesPerSec)} | ${n(r.deliveriesPerSecPerNode)} | ${n(L.p50, 1)} | ${n(L.p99, 1)} | ${n(L.max, 1)} `
+      + `| ${n(r.lost)} / ${n(r.duplicated)} / ${n(r.outOfOrder)} | ${n(r.serverCpuUtil, 2)} (${per.map((p) => n(p.cpuCores, 2)).join(', ')}) | ${n(r.serverCpuUsPerDelivery, 2)} `
+      + `| ${n(r.deliveriesPerServerCoreSec)} | ${per.map((p) => loop(p.loopDelayMs)).join('; ')} | ${n(r.redisCpuSec, 2)} | ${n(r.generatorCpuUtil, 2)} | ${n(r.unattributedCores, 2)} | ${n(r.machineBusyPct)} | ${r.valid ? 'yes' : 'NO'} |`);
+  }
+  return [...out, ''];
+}
+
 const secs = (ms) => (ms === null || ms === undefined ? 'n/a' : (ms / 1000).toFixed(2));
 
 function restartTable(rows) {
@@ -138,6 +162,7 @@ export function render(all) {
         + '"Caught up" = resubscribed on B and holding the last seq. Client, both nodes and Redis share the machine\'s CPUs (node A\'s shutdown too).',
       '', restartTable(restarts), '');
   }
+  parts.push(...nodesSection(all.filter((r) => r.mode === 'nodes')));
   parts.push('Ratios are against Nchan measured in the same run. A generator using close to all of its CPU(s) limits what can be measured; see its column.', '');
   return parts.join('\n');
 }

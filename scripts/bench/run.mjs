@@ -86,7 +86,7 @@ export async function fanoutRun(target, o) {
     const publisher = startWorker('publisher-worker.mjs', 'publisher', o.otherCpus);
     const allGen = () => [...genPids(), publisher.pid];
     await target.loopDelay(); // starts the nodes' event-loop delay afresh
-    const cpu0 = { server: sumCpu(target.serverPids()), redis: sumCpu(target.redisPids()), gen: sumCpu(allGen()), machine: machineCpu() };
+    const cpu0 = { server: sumCpu(target.serverPids()), each: target.serverPids().map((p) => sumCpu([p])), redis: sumCpu(target.redisPids()), gen: sumCpu(allGen()), machine: machineCpu() };
     const pub = await publisher.call('publish', {
       cfg: { ...channel.publish, rate: o.rate, seconds: o.seconds, concurrency: o.concurrency, timeoutMs: 15_000 },
     }, (o.seconds + 60) * 1000);
@@ -101,7 +101,7 @@ export async function fanoutRun(target, o) {
       if (prog.reduce((a, p) => a + p.distinct, 0) >= expected || Date.now() - drainStart > drainCapMs) break;
       await sleep(50);
     }
-    const cpu1 = { server: sumCpu(target.serverPids()), redis: sumCpu(target.redisPids()), gen: sumCpu(genPids()) + pubCpu, machine: machineCpu() };
+    const cpu1 = { server: sumCpu(target.serverPids()), each: target.serverPids().map((p) => sumCpu([p])), redis: sumCpu(target.redisPids()), gen: sumCpu(genPids()) + pubCpu, machine: machineCpu() };
     const rssEnd = sumRss(target.serverPids());
     const loopDelayMs = (await target.loopDelay()).filter((d) => d !== null);
     const parts = await Promise.all(workers.map((w) => w.call('finish', { posts: pub.ok }, 30_000)));
@@ -117,7 +117,7 @@ export async function fanoutRun(target, o) {
     const genCpu = cpu1.gen - cpu0.gen;
     const wallSec = (cpu1.machine.total - cpu0.machine.total) / (o.cpus || 1);
     Object.assign(result, {
-      posts: { offered: pub.offered, sent: pub.sent, ok: pub.ok, errors: pub.errors, achievedRate: pub.achievedRate, httpMs: pub.httpMs },
+      posts: { offered: pub.offered, sent: pub.sent, ok: pub.ok, errors: pub.errors, retries: pub.retries, achievedRate: pub.achievedRate, httpMs: pub.httpMs },
       deliveries,
       expected,
       achievedDeliveriesPerSec: windowSec ? Math.round(deliveries / windowSec) : null,
@@ -137,6 +137,8 @@ export async function fanoutRun(target, o) {
       serverCpuSec: r3(serverCpu),
       serverCpuUsPerDelivery: deliveries > 0 ? r3((serverCpu * 1e6) / deliveries) : null,
       serverCpuUtil: wallSec > 0 ? r3(serverCpu / wallSec) : null,
+      serverCpuSecPerProcess: cpu1.each.map((c, k) => r3(c - cpu0.each[k])), // per Liveline node (nginx: master, worker)
+      cpuWallSec: r3(wallSec),
       redisCpuSec: target.redisPids().length > 0 ? r3(cpu1.redis - cpu0.redis) : null,
       generatorCpuSec: r3(genCpu),
       generatorCpuUtil: wallSec > 0 ? r3(genCpu / wallSec) : null,
