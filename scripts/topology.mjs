@@ -347,7 +347,6 @@ async function main() {
       return proc;
     },
     until,
-    freePort,
     startTimeoutMs: START_TIMEOUT_MS,
   }) : null;
 

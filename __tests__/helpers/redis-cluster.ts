@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import Redis, { Cluster } from 'ioredis';
 import type { RedisNode } from '../../server/config';
-import { TestRedis } from './redis-server';
+import { freeClusterPort, TestRedis } from './redis-server';
 
 export interface RedisClusterOptions {
   /** Masters, each owning a share of the 16 384 slots. Default 3 (the fewest redis-cli accepts). */
@@ -42,7 +42,7 @@ export class TestRedisCluster {
       ],
       ...(options.password !== undefined ? { password: options.password } : {}),
     };
-    const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicas) }, () => TestRedis.start(serverOptions)));
+    const started = await Promise.allSettled(Array.from({ length: masters * (1 + replicas) }, async () => TestRedis.start({ ...serverOptions, port: await freeClusterPort() })));
     const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const cluster = new TestRedisCluster(servers, options);
     try {

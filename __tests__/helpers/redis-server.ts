@@ -18,6 +18,8 @@ export interface RedisServerOptions {
    * rewrote there). A Sentinel needs one: it records what it learns in it.
    */
   readonly config?: string;
+  /** The port to listen on. Default: a free one (freePort). */
+  readonly port?: number;
   /** The log line that says the server accepts connections. Default `Ready to accept connections` (a Sentinel logs `Sentinel ID is`). */
   readonly readyLine?: string;
 }
@@ -35,6 +37,28 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on `port` on loopback right now. */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a Redis Cluster node, whose cluster bus listens 10 000 higher: both below
+ * the kernel's ephemeral range (32768+), so no outgoing connection of a test running beside
+ * takes either between this pick and the node's bind, and the bus port stays ≤ 65535.
+ */
+export async function freeClusterPort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 12_768);
+    if ((await bindable(port)) && (await bindable(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) below 32768');
+}
+
 /**
  * A throwaway redis-server on a free loopback port with its own data directory, which a
  * test may stop, kill and start again on the same port. Never the shared one on 6379.
@@ -47,7 +71,7 @@ export class TestRedis {
   private constructor(readonly port: number, private readonly options: RedisServerOptions) {}
 
   static async start(options: RedisServerOptions = {}): Promise<TestRedis> {
-    const redis = new TestRedis(await freePort(), options);
+    const redis = new TestRedis(options.port ?? (await freePort()), options);
     await redis.start();
     return redis;
   }

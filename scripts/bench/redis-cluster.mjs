@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedisCluster } from '../topology/cluster.mjs';
-import { alive, freePort, startProcess, stopProcess, tempDir } from './procs.mjs';
+import { alive, startProcess, stopProcess, tempDir } from './procs.mjs';
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -54,11 +54,6 @@ export async function startBenchCluster({ masters = 3, cpus = null } = {}) {
   try {
     const { seeds, servers } = await startRedisCluster({
       masters, replicas: 0, password, dir: tmp.dir, PATH, until, startTimeoutMs: START_TIMEOUT_MS,
-      freePort: async () => {
-        let port = await freePort();
-        while (port === 6379) port = await freePort();
-        return port;
-      },
       startProc: (name, command, args, env) => {
         const child = startProcess(command, args, { env, cpus, name: `cluster ${name}` });
         children.push(child);

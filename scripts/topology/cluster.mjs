@@ -7,6 +7,7 @@
 // replica holds its master's data. A node that dies is started again by topology.mjs.
 // scripts/topology.mjs starts the processes (its Proc, its until) and stops them.
 import { execFile } from 'node:child_process';
+import net from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +22,29 @@ export function parseClusterShape(text) {
   const replicas = Number(m[2]);
   if (masters < 3 || masters > 16 || replicas > 4) return null;
   return { masters, replicas };
+}
+
+/** Whether nothing listens on `port` on loopback right now. */
+function bindable(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port for a cluster node, whose cluster bus listens 10 000 higher: both below the
+ * kernel's ephemeral range (32768+), so no outgoing connection takes either before the node
+ * binds, and the bus port stays ≤ 65535 (Redis refuses a node port above 55535).
+ */
+async function freeClusterPort(taken) {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * 12_768);
+    if (taken.includes(port) || taken.includes(port - 10_000) || taken.includes(port + 10_000)) continue;
+    if ((await bindable(port)) && (await bindable(port + 10_000))) return port;
+  }
+  throw new Error('no free port pair (port, port + 10000) below 32768');
 }
 
 /** A value for redis.conf: double-quoted, with Redis's escapes for backslash and quote. */
@@ -41,13 +65,12 @@ function redisCli(args, { password, PATH, timeoutMs = 5000 }) {
 /**
  * Starts `masters × (1 + replicas)` cluster-enabled redis-server processes and forms the
  * cluster. `startProc(name, command, args, env)` starts one process the caller tracks (and
- * stops); `until(what, check, timeoutMs, proc)` is the caller's bounded poll; `freePort()`
- * a free loopback port. Resolves { seeds: ["127.0.0.1:port", …], servers: [{ port, proc }] }.
+ * stops); `until(what, check, timeoutMs, proc)` is the caller's bounded poll. Resolves { seeds: ["127.0.0.1:port", …], servers: [{ port, proc }] }.
  */
-export async function startRedisCluster({ masters, replicas, password, dir, PATH, startProc, until, freePort, startTimeoutMs }) {
+export async function startRedisCluster({ masters, replicas, password, dir, PATH, startProc, until, startTimeoutMs }) {
   const servers = [];
   for (let i = 1; i <= masters * (1 + replicas); i++) {
-    const port = await freePort();
+    const port = await freeClusterPort(servers.map((srv) => srv.port));
     const nodeDir = path.join(dir, `redis-${i}`);
     mkdirSync(nodeDir, { mode: 0o700 });
     const conf = path.join(nodeDir, 'redis.conf');
