@@ -7,6 +7,7 @@
  */
 import Redis from 'ioredis';
 import type { RunningApp } from '../../server/app';
+import { feedKeys } from '../../server/redis/keys';
 import { RedisStore } from '../../server/redis/redis-store';
 import { TestReader } from '../helpers/reader';
 import { TestRedis } from '../helpers/redis-server';
@@ -106,5 +107,28 @@ describe('writes wait for a replica; lost announcements are found', () => {
     expect((await r.events('quiet', 1, 5000))[0]).toMatchObject({ seq: 1, data: { headline: 'Never announced' } });
     expect(await metricValue(app, 'liveline_store_reads_total{reason="head_check"}')).toBeGreaterThan(before);
     expect(errors).toEqual([]);
+  });
+
+  it('resets its readers when the store no longer holds an event they were given (a failover lost it, another took its seq)', async () => {
+    const editor = api(app);
+    expect((await editor.post('/v1/feeds', { id: 'rewritten', title: 'Rewritten history' })).status).toBe(201);
+    const r = await reader('rewritten');
+    const first = (await editor.post('/v1/feeds/rewritten/entries', { headline: 'Lost in the failover' })).body as { entry: { id: string } };
+    expect((await r.events('rewritten', 1))[0]).toMatchObject({ seq: 1, data: { headline: 'Lost in the failover' } });
+    // What a promoted replica that never got seq 1 looks like, then a change taking seq 1 there
+    // (through a store whose announcement never leaves, so only the overlap check can notice).
+    const k = feedKeys('ll', 'rewritten');
+    await primaryClient.multi().del(k.events).set(k.seq, 0).hdel(k.entries, first.entry.id).zrem(k.timeline, first.entry.id).exec();
+    const redis = new Redis(primary.url);
+    try {
+      const other = new RedisStore({ redis, prefix: 'll', historySize: 1000, onError: () => undefined, announce: async () => undefined });
+      await other.createEntry('rewritten', { headline: 'Took its seq', body: '', authors: [], tags: [], pinned: false, keyEvent: false }, { actor: 'desk' });
+    } finally {
+      redis.disconnect();
+    }
+    expect((await editor.post('/v1/feeds/rewritten/entries', { headline: 'After' })).status).toBe(201);
+    // Not seq 2 on top of a seq 1 the store doesn't hold: a reset, and the reload shows the store's truth.
+    expect(await r.next((f) => f.feed === 'rewritten' && (f.type === 'reset' || f.type === 'event'))).toMatchObject({ type: 'reset', reason: 'epoch_changed' });
+    expect((await editor.get('/v1/feeds/rewritten/entries')).body).toMatchObject({ entries: [{ headline: 'After' }, { headline: 'Took its seq' }] });
   });
 });

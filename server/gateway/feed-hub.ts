@@ -326,12 +326,21 @@ export class FeedHub {
     this.reading = true;
     this.counted(reason);
     const epoch = this._epoch;
-    this.deps.store.eventsSince(this.feedId, from, epoch, 2 * this.deps.recentSize).then(
+    // A head read starts one event early when we hold the last event we delivered, to check
+    // it is still the store's: after a Redis failover that lost it, another change may hold
+    // its seq now, and without the overlap no later read would notice.
+    const held = this.recent[this.recent.length - 1];
+    const overlap = from === this._lastSeq && held !== undefined && held.seq === from && from > 0 ? held : null;
+    const readFrom = overlap !== null ? from - 1 : from;
+    this.deps.store.eventsSince(this.feedId, readFrom, epoch, 2 * this.deps.recentSize).then(
       (result) => {
         // Done before waking the waiters: they look at lastSeq and catchingUp at once.
         this.reading = false;
         this.failures = 0;
-        if (this.state === 'active' && epoch === this._epoch) this.apply(from, result);
+        if (this.state === 'active' && epoch === this._epoch) {
+          if (overlap === null) this.apply(from, result);
+          else this.applyOverlapping(overlap, result);
+        }
         waiters?.resolve();
         this.pump();
       },
@@ -363,11 +372,7 @@ export class FeedHub {
       }
       // Our own position is gone (another epoch, or the history moved past us): start over.
       this.resetAll(result.reason);
-      this._lastSeq = result.head.seq;
-      this._epoch = result.head.epoch;
-      this.announcedSeq = result.head.seq;
-      this._floor = -1;
-      this.recent = [];
+      this.restartAt(result.head);
       return;
     }
     const firstHeld = this.recent[0]?.seq ?? this._lastSeq + 1;
@@ -381,6 +386,28 @@ export class FeedHub {
     if (older.length > 0 && older[older.length - 1]?.seq === firstHeld - 1) this.recent = [...older, ...this.recent];
     this.trim();
     if (result.head.seq > this._lastSeq) this.storeAhead = true; // more than one read's worth
+  }
+
+  /**
+   * A head read that began at our last delivered event: if the store holds another event at
+   * that seq (or none), the history we delivered was rewritten under us — every reader
+   * reloads. Otherwise it is an ordinary read from lastSeq.
+   */
+  private applyOverlapping(held: Delivery, result: Awaited<ReturnType<FeedStore['eventsSince']>>): void {
+    if (result !== null && result.kind === 'events') {
+      const [first, ...rest] = result.events;
+      const same = first !== undefined && first.seq === held.seq && serializeEvent(first).frame.equals(held.frame);
+      if (!same && (first !== undefined || result.head.seq < held.seq)) {
+        this.deps.onError(new Error(`feed ${this.feedId}: the store no longer holds the event delivered at seq ${held.seq} (a Redis failover lost it?)`), 'feed hub');
+        this.resetAll('epoch_changed');
+        this.restartAt(result.head);
+        return;
+      }
+      this.apply(held.seq, { ...result, events: rest });
+      return;
+    }
+    // A reset or a vanished feed: the same as for a read from lastSeq (the history is gone past us).
+    this.apply(held.seq, result);
   }
 
   private scheduleRetry(): void {
@@ -404,6 +431,15 @@ export class FeedHub {
   private trim(): void {
     const excess = this.recent.length - this.deps.recentSize;
     if (excess > 0) this.recent = this.recent.slice(excess);
+  }
+
+  /** After a reset: the hub continues from the store's head, holding nothing older. */
+  private restartAt(head: FeedHead): void {
+    this._lastSeq = head.seq;
+    this._epoch = head.epoch;
+    this.announcedSeq = head.seq;
+    this._floor = -1;
+    this.recent = [];
   }
 
   private resetAll(reason: ResetReason): void {
