@@ -87,6 +87,9 @@ function clusterClient(nodes: readonly RedisNode[], redisOptions: RedisOptions):
   return new Cluster(nodes.map((n) => ({ host: n.host, port: n.port })), options);
 }
 
+/** With Sentinel, reconnect attempts are at most this far apart, ms. */
+const SENTINEL_RETRY_MAX_MS = 500;
+
 /** Silent-failure repairs (reconnecting connections that claim to be up) happen at most this often, ms. */
 const REPAIR_INTERVAL_MS = 5000;
 
@@ -199,6 +202,9 @@ function opener(options: RedisBackendOptions): (redisOptions: RedisOptions) => R
   if (nodes.length === 0) throw new TypeError('createRedisBackend: no Sentinels');
   return (redisOptions) => new Redis({
     ...redisOptions,
+    // Back at the new primary within half a second of its promotion, rather than up to 2 s later:
+    // each retry asks the Sentinels afresh, and the dead primary refuses at once.
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), SENTINEL_RETRY_MAX_MS),
     sentinels: nodes.map((n) => ({ host: n.host, port: n.port })),
     name,
     role: 'master',
