@@ -1,0 +1,55 @@
+// Command-line options of `npm run chaos`.
+import path from 'node:path';
+import process from 'node:process';
+
+export const USAGE = `usage: npm run chaos -- [--seed S] [--seconds N] [--out FILE] [--nodes 2|3] [--feeds F] [--editors E] [--faults LIST]
+  --seed S      the PRNG seed of the fault schedule and the editors' choices (default: random, printed)
+  --seconds N   seconds of faults, 5-600 (default 30); then quiesce, check, and stop
+  --out FILE    write the run's JSON record (what the checker read) to FILE
+  --nodes N     Liveline nodes behind the balancer (default 3)
+  --feeds F     feeds followed by every reader (default 3)
+  --editors E   editors posting, editing and deleting side by side (default 3)
+  --faults LIST only these fault kinds, comma-separated (default: all; see faults.mjs)
+Exit 0 when the checker found nothing, 1 on a violation, 2 on bad usage or a failed start.`;
+
+function usageError(message) {
+  process.stderr.write(`chaos: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function int(v, key, min, max) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) usageError(`${key} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** @param {string[]} argv @param {readonly string[]} kinds every fault kind */
+export function parseArgs(argv, kinds) {
+  const o = { seed: Math.floor(Math.random() * 2 ** 31), seconds: 30, out: null, nodes: 3, feeds: 3, editors: 3, faults: [...kinds] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const key = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) usageError(`${key} needs a value`);
+      return v;
+    };
+    switch (key) {
+      case '--seed': o.seed = int(value(), key, 0, 2 ** 31 - 1); break;
+      case '--seconds': o.seconds = int(value(), key, 5, 600); break;
+      case '--out': o.out = path.resolve(value()); break;
+      case '--nodes': o.nodes = int(value(), key, 2, 3); break;
+      case '--feeds': o.feeds = int(value(), key, 1, 10); break;
+      case '--editors': o.editors = int(value(), key, 1, 10); break;
+      case '--faults': {
+        o.faults = value().split(',');
+        for (const f of o.faults) if (!kinds.includes(f)) usageError(`unknown fault ${f} (${kinds.join(', ')})`);
+        break;
+      }
+      case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
+      default: usageError(`unknown argument ${arg}`);
+    }
+  }
+  return o;
+}
