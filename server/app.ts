@@ -232,6 +232,8 @@ async function createDemoFeed(store: FeedStore, id: string): Promise<void> {
 /**
  * Errors are logged at most once per second per context (e.g. per feed), with a count of
  * those left out: a failure that hits ten thousand readers at once is one line, not a flood.
+ * What a client's own bad bytes cause (a WebSocket frame that breaks the protocol: `ws`'s
+ * WS_ERR_* codes) is logged at warn: anyone can cause it at will, and it is not ours to fix.
  */
 function throttledErrorLog(log: Logger): (err: unknown, context: string) => void {
   const last = new Map<string, { at: number; suppressed: number }>();
@@ -244,6 +246,13 @@ function throttledErrorLog(log: Logger): (err: unknown, context: string) => void
     }
     if (last.size > 10_000) last.clear();
     last.set(context, { at: now, suppressed: 0 });
-    log.error(context, { ...errorFields(err), ...(entry?.suppressed ? { suppressedSinceLast: entry.suppressed } : {}) });
+    const fields = { ...errorFields(err), ...(entry?.suppressed ? { suppressedSinceLast: entry.suppressed } : {}) };
+    if (isClientProtocolError(err)) log.warn(context, fields);
+    else log.error(context, fields);
   };
+}
+
+function isClientProtocolError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('WS_ERR_');
 }

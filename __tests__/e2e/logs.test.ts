@@ -1,3 +1,4 @@
+import { WebSocket } from 'ws';
 import { NodeProcess } from '../helpers/node-process';
 
 /** Logs as an operator reads them: JSON lines with request ids, and never a secret. */
@@ -31,5 +32,24 @@ describe('structured logs', () => {
     expect(requests).toContainEqual(expect.objectContaining({ method: 'POST', route: '/v1/feeds', status: 401 }));
     expect(lines.some((l) => l.msg === 'shutting down')).toBe(true);
     for (const l of lines) expect(l).toMatchObject({ level: expect.any(Number), time: expect.any(Number), service: 'liveline' });
+  });
+
+  it('logs what a client\'s broken frames cause at warn, not error', async () => {
+    const node = await NodeProcess.start({ LIVELINE_EDITOR_TOKENS: `desk:${'t'.repeat(32)}`, LIVELINE_DRAIN_MS: '0' });
+    try {
+      const ws = new WebSocket(`${node.url.replace('http', 'ws')}/v1/ws`);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      });
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      ws.send(Buffer.from([0xc3, 0x28]), { binary: false }); // a text frame that isn't UTF-8
+      expect(await closed).toBe(1007);
+    } finally {
+      expect(await node.stop('SIGTERM')).toBe(0);
+    }
+    const lines = node.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const socket = lines.filter((l) => l.msg === 'reader socket');
+    expect(socket).toEqual([expect.objectContaining({ level: 40 })]);
   });
 });
