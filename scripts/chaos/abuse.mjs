@@ -32,25 +32,33 @@ export async function reconnectStorm(base, ms) {
     }
     await sleep(50);
   }
-  return `${opened} storm connections, ${refused} refused`;
+  return { note: `${opened} storm connections, ${refused} refused`, stats: { connections: opened + refused, refused } };
 }
 
 /** A reader subscribed to every feed from seq 0 that never reads; dropped after `ms`. */
 export async function neverReading(base, feeds, ms) {
   const ws = await connect(wsUrl(base));
-  if (ws === null) return 'could not connect';
+  if (ws === null) return { note: 'could not connect', stats: { connections: 1, refused: 1 } };
+  let closedBy = null;
+  ws.on('close', (code) => { closedBy = code; });
   for (const feed of feeds) ws.send(JSON.stringify({ type: 'subscribe', feed, since: 0 }));
   ws._socket.pause();
   await sleep(ms);
+  const open = ws.readyState === WebSocket.OPEN;
   ws.terminate();
-  return 'held its socket unread';
+  return { note: `held its socket unread${open ? '' : `; the server closed it (${closedBy})`}`, stats: { connections: 1, refused: 0, closedByServer: open ? 0 : 1 } };
 }
 
 /** One socket per node sending frames as fast as it can (bad JSON, unknown types) for `ms`. */
 export async function frameFlood(urls, ms) {
-  const sockets = (await Promise.all(urls.map((u) => connect(wsUrl(u), { localAddress: ABUSER })))).filter((s) => s !== null);
+  const tried = await Promise.all(urls.map((u) => connect(wsUrl(u), { localAddress: ABUSER })));
+  const sockets = tried.filter((s) => s !== null);
   const closes = [];
-  for (const ws of sockets) ws.on('close', (code) => closes.push(code));
+  let answered = 0;
+  for (const ws of sockets) {
+    ws.on('close', (code) => closes.push(code));
+    ws.on('message', () => { answered++; });
+  }
   const until = Date.now() + ms;
   let sent = 0;
   while (Date.now() < until && sockets.some((s) => s.readyState === WebSocket.OPEN)) {
@@ -61,15 +69,23 @@ export async function frameFlood(urls, ms) {
     await sleep(5);
   }
   for (const ws of sockets) ws.terminate();
-  return `${sent} frames from ${sockets.length} socket(s); closed with [${closes.join(', ')}]`;
+  return {
+    note: `${sent} frames from ${sockets.length} socket(s), ${answered} answered; closed with [${closes.join(', ')}]`,
+    stats: { connections: tried.length, refused: tried.length - sockets.length, framesSent: sent, framesAnswered: answered, closedByServer: closes.length },
+  };
 }
 
 /** Subscribe/unsubscribe churn with old cursors, and unknown feeds, for `ms`. */
 export async function subscribeFlood(urls, feeds, ms) {
-  const sockets = (await Promise.all(urls.flatMap((u) => [1, 2, 3].map(() => connect(wsUrl(u), { localAddress: ABUSER }))))).filter((s) => s !== null);
+  const tried = await Promise.all(urls.flatMap((u) => [1, 2, 3].map(() => connect(wsUrl(u), { localAddress: ABUSER }))));
+  const sockets = tried.filter((s) => s !== null);
   const errors = new Map();
+  let answered = 0;
+  let closed = 0;
   for (const ws of sockets) {
+    ws.on('close', () => { closed++; });
     ws.on('message', (d) => {
+      answered++;
       const f = JSON.parse(d.toString());
       if (f.type === 'error' || f.type === 'reset') errors.set(f.code ?? f.reason, (errors.get(f.code ?? f.reason) ?? 0) + 1);
     });
@@ -86,6 +102,10 @@ export async function subscribeFlood(urls, feeds, ms) {
     }
     await sleep(2);
   }
+  const closedByServer = closed;
   for (const ws of sockets) ws.terminate();
-  return `${sent} frames from ${sockets.length} socket(s); answers ${JSON.stringify(Object.fromEntries(errors))}`;
+  return {
+    note: `${sent} frames from ${sockets.length} socket(s), ${answered} answered; refusals ${JSON.stringify(Object.fromEntries(errors))}`,
+    stats: { connections: tried.length, refused: tried.length - sockets.length, framesSent: sent, framesAnswered: answered, refusals: Object.fromEntries(errors), closedByServer },
+  };
 }

@@ -58,12 +58,13 @@ export class Editors {
     const deadline = Date.now() + 30_000;
     for (let attempt = 1; ; attempt++) {
       this.attempts++;
+      const sentAt = Date.now();
       const r = await this.request(method, path, body, key);
       if (r.status === 200 || r.status === 201) {
         const id = op === 'delete' ? entryId : r.body.entry.id;
         const revision = op === 'delete' ? null : (r.body.entry.revision ?? null);
         const headline = op === 'delete' ? null : r.body.entry.headline;
-        this.acknowledged.push({ feed, entryId: id, seq: r.body.seq, op, headline, revision, editor, attempts: attempt, at: Date.now() });
+        this.acknowledged.push({ feed, entryId: id, seq: r.body.seq, op, headline, revision, editor, attempts: attempt, sentAt, at: Date.now() });
         this.lastAckAt = Date.now();
         return r.body;
       }

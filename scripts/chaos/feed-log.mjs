@@ -43,7 +43,7 @@ export class FeedLog {
     const d = isRecord(data) ? data : {};
     const entryId = type.startsWith('entry.') && typeof d.id === 'string' ? d.id : null;
     const revision = typeof d.revision === 'number' ? d.revision : null;
-    this.segments.at(-1)?.deliveries.push({ seq, epoch, type, entryId, revision });
+    this.segments.at(-1)?.deliveries.push({ seq, epoch, type, entryId, revision, at: Date.now() });
     if (entryId === null) return;
     if (type === 'entry.deleted') this.view.delete(entryId);
     else this.view.set(entryId, revision);
