@@ -206,15 +206,25 @@ export async function startRedisCluster({ masters = 3, replicas = 1 } = {}) {
       await cli(to.port, ['cluster', 'setslot', String(slot), 'importing', from.id]);
       await cli(from.port, ['cluster', 'setslot', String(slot), 'migrating', to.id]);
       let moved = 0;
-      for (;;) {
-        const keys = (await cli(from.port, ['cluster', 'getkeysinslot', String(slot), '100'])).split('\n').filter((k) => k !== '');
-        if (keys.length === 0) break;
-        await cli(from.port, ['migrate', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys], 10_000);
-        moved += keys.length;
+      // A migration is finished, never abandoned: a slot left MIGRATING/IMPORTING (say the
+      // cluster went down mid-way) would refuse the feed's multi-key scripts until someone runs
+      // redis-cli --cluster fix. A failed step waits for the cluster and carries on (bounded).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          for (;;) {
+            const keys = (await cli(from.port, ['cluster', 'getkeysinslot', String(slot), '100'])).split('\n').filter((k) => k !== '');
+            if (keys.length === 0) break;
+            await cli(from.port, ['migrate', '127.0.0.1', String(to.port), '', '0', '5000', 'KEYS', ...keys], 10_000);
+            moved += keys.length;
+          }
+          await cli(to.port, ['cluster', 'setslot', String(slot), 'node', to.id]);
+          await cli(from.port, ['cluster', 'setslot', String(slot), 'node', to.id]);
+          return { from: from.port, to: to.port, keys: moved };
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          await cluster.waitHealthy(30_000);
+        }
       }
-      await cli(to.port, ['cluster', 'setslot', String(slot), 'node', to.id]);
-      await cli(from.port, ['cluster', 'setslot', String(slot), 'node', to.id]);
-      return { from: from.port, to: to.port, keys: moved };
     },
     /** Bounded: every node says cluster_state:ok, sees `masters` masters each with a replica, and every replica's link is up. */
     async waitHealthy(timeoutMs = 30_000) {

@@ -103,6 +103,10 @@ export const FAULTS = {
     await s.kill();
     await sleep(f.ms);
     await s.start();
+    // The fault lasts until the shard is whole again (the restarted node a replica in sync):
+    // a second kill before that would take down both copies of the shard, beyond what one
+    // replica per master can survive, and measure that instead of Liveline.
+    await cluster.waitHealthy(30_000);
     return `kill -9 of master :${s.port} owning ${feed} (slot ${slot}); restarted ${f.ms} ms later`;
   },
   'slot-migrate': async ({ cluster, feeds }, f) => {

@@ -92,7 +92,9 @@ for (const k of kinds) {
   }
 }
 L.push('');
-const failedFaults = checked.flatMap((r) => r.faults.filter((f) => f.failed).map((f) => `seed ${r.seed} (${r.backend}) ${f.kind}: ${f.failed}`));
+/** A command's error, without the hundred key names a MIGRATE line carries. */
+const brief = (text) => (text.length > 160 ? `${text.slice(0, 80)} … ${text.slice(-70)}` : text);
+const failedFaults = checked.flatMap((r) => r.faults.filter((f) => f.failed).map((f) => `seed ${r.seed} (${r.backend}) ${f.kind}: ${brief(f.failed)}`));
 if (failedFaults.length > 0) L.push(`Faults that could not be applied (${failedFaults.length}): ${failedFaults.slice(0, 10).join('; ')}`, '');
 
 L.push('## Bad inputs tried', '');
