@@ -15,6 +15,24 @@ export const ENTRY = path.join(ROOT, 'dist', 'server', 'index.js');
  */
 export const SERVER_NODE_FLAGS = ['--optimize-for-size'];
 
+/**
+ * Walks command-line options (`--key value` or `--key=value`): calls `on(key, value, arg)` for
+ * each, where `value()` takes the option's value (the next argument unless given with `=`) and
+ * calls `usageError` when there is none.
+ */
+export function eachOption(argv, usageError, on) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const key = eq > 0 ? arg.slice(0, eq) : arg;
+    on(key, () => {
+      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+      if (v === undefined) usageError(`${key} needs a value`);
+      return v;
+    }, arg);
+  }
+}
+
 export function clockTicks() {
   try {
     const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());

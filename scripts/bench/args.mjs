@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import { ROOT } from '../bench-lib.mjs';
+import { eachOption, ROOT } from '../bench-lib.mjs';
 import { TARGETS } from './targets.mjs';
 
 /** Posts/s of `--nodes` without --rate: x 1000 readers, about what one node delivers with p99 < 250 ms here. */
@@ -64,15 +64,7 @@ export function parseArgs(argv) {
     nodeCounts: null, rateSet: false,
     rates: [10_000, 25_000, 50_000, 75_000, 100_000, 150_000, 200_000, 300_000, 400_000],
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const key = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined) usageError(`${key} needs a value`);
-      return v;
-    };
+  eachOption(argv, usageError, (key, value, arg) => {
     switch (key) {
       case '--pin': o.pin = true; break;
       case '--sweep': o.mode = 'sweep'; break;
@@ -103,7 +95,7 @@ export function parseArgs(argv) {
       case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
       default: usageError(`unknown argument ${arg}`);
     }
-  }
+  });
   if (o.payload < 200) usageError('--payload must be at least 200 bytes (the frame envelope alone is ~150)');
   if (o.idle !== null && o.idle > 60_000) usageError('--idle is limited to 60,000 connections');
   if (o.restart !== null && o.restart > 60_000) usageError('--restart is limited to 60,000 readers');

@@ -1,6 +1,7 @@
 // Command-line options of `npm run chaos`.
 import path from 'node:path';
 import process from 'node:process';
+import { eachOption } from '../bench-lib.mjs';
 
 export const USAGE = `usage: npm run chaos -- [--seed S] [--seconds N] [--out FILE] [--backend redis|cluster] [--overlap K] [--nodes 2|3] [--feeds F] [--editors E] [--faults LIST]
        npm run chaos -- --long MINUTES [--seconds N] [--first-seed S]   (successive seeds, see long-run.mjs)
@@ -30,15 +31,7 @@ function int(v, key, min, max) {
 /** @param {string[]} argv @param {(backend: string) => readonly string[]} kindsFor every fault kind of a backend */
 export function parseArgs(argv, kindsFor) {
   const o = { seed: Math.floor(Math.random() * 2 ** 31), seconds: 30, out: null, backend: 'redis', overlap: 2, nodes: 3, feeds: 3, editors: 3, faults: null };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const key = eq > 0 ? arg.slice(0, eq) : arg;
-    const value = () => {
-      const v = eq > 0 ? arg.slice(eq + 1) : argv[++i];
-      if (v === undefined) usageError(`${key} needs a value`);
-      return v;
-    };
+  eachOption(argv, usageError, (key, value, arg) => {
     switch (key) {
       case '--seed': o.seed = int(value(), key, 0, 2 ** 31 - 1); break;
       case '--seconds': o.seconds = int(value(), key, 5, 600); break;
@@ -52,7 +45,7 @@ export function parseArgs(argv, kindsFor) {
       case '-h': case '--help': process.stdout.write(`${USAGE}\n`); process.exit(0); break;
       default: usageError(`unknown argument ${arg}`);
     }
-  }
+  });
   const kinds = kindsFor(o.backend);
   o.allFaults = o.faults === null;
   o.faults ??= [...kinds];

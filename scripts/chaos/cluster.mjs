@@ -3,11 +3,11 @@
 // directory, or a throwaway Redis Cluster (startRedisCluster, below); Liveline nodes (`node dist/server/index.js`) on fixed free ports, restartable.
 import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import process from 'node:process';
 import { ROOT } from '../bench-lib.mjs';
 import { alive, freePort, startProcess, stopProcess, tempDir, waitForLine } from '../bench/procs.mjs';
+import { freeClusterPort } from '../topology/cluster.mjs';
 
 /** A free port that is not the shared Redis's 6379. */
 async function ourPort() {
@@ -100,29 +100,6 @@ export async function waitReady(url, timeoutMs) {
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
-}
-
-/** Whether nothing listens on `port` on loopback right now. */
-function bindable(port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A free port for a cluster node, whose cluster bus listens 10 000 higher: both below the
- * ephemeral range (32768+), so no outgoing connection takes either while a node is down
- * (as scripts/topology/cluster.mjs's freeClusterPort); never 6379.
- */
-async function freeClusterPort(taken) {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * 12_768);
-    if (port === 6379 || port === 16379 || taken.some((t) => Math.abs(t - port) === 0 || Math.abs(t - port) === 10_000)) continue;
-    if ((await bindable(port)) && (await bindable(port + 10_000))) return port;
-  }
-  throw new Error('no free port pair (port, port + 10000) below 32768');
 }
 
 /** redis-cli against one node: resolves stdout (trimmed), rejects on failure. */

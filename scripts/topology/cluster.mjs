@@ -38,7 +38,7 @@ function bindable(port) {
  * kernel's ephemeral range (32768+), so no outgoing connection takes either before the node
  * binds, and the bus port stays ≤ 65535 (Redis refuses a node port above 55535).
  */
-async function freeClusterPort(taken) {
+export async function freeClusterPort(taken) {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 10_000 + Math.floor(Math.random() * 12_768);
     if (taken.includes(port) || taken.includes(port - 10_000) || taken.includes(port + 10_000)) continue;
